@@ -1,0 +1,37 @@
+// Time sources for flareq. Everything that stores or compares a time asks a
+// clock, so tests drive delays, leases and retention with fake_clock instead
+// of sleeping. Both clocks are safe to call from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace flareq::storage {
+
+// Tells the current time in microseconds since the Unix epoch.
+class clock {
+ public:
+  virtual ~clock() = default;
+  virtual std::int64_t now_us() const = 0;
+  std::int64_t now_ms() const { return now_us() / 1000; }
+};
+
+// Reads the system's wall clock.
+class system_clock final : public clock {
+ public:
+  std::int64_t now_us() const override;
+};
+
+// Stands still until a test moves it.
+class fake_clock final : public clock {
+ public:
+  explicit fake_clock(std::int64_t start_us) : now_us_(start_us) {}
+  std::int64_t now_us() const override { return now_us_.load(); }
+  void set_us(std::int64_t us) { now_us_.store(us); }
+  void advance_ms(std::int64_t ms) { now_us_.fetch_add(ms * 1000); }
+
+ private:
+  std::atomic<std::int64_t> now_us_;
+};
+
+}  // namespace flareq::storage

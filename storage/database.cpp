@@ -1,0 +1,170 @@
+// sqlite3 wrappers (see database.hpp).
+#include "storage/database.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <utility>
+
+namespace flareq::storage {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  std::string message(what);
+  message += ": ";
+  message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  throw database_error(db != nullptr ? sqlite3_extended_errcode(db) : rc, message);
+}
+
+}  // namespace
+
+statement::statement(sqlite3* db, std::string_view sql, bool persistent) : db_(db) {
+  unsigned flags = persistent ? SQLITE_PREPARE_PERSISTENT : 0;
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt_, nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, "prepare");
+}
+
+statement::~statement() {
+  sqlite3_finalize(stmt_);
+}
+
+statement& statement::bind(int index, std::int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+statement& statement::bind(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+statement& statement::bind_null(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+bool statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(db_, rc, "step");
+}
+
+void statement::run() {
+  while (step()) {
+  }
+}
+
+std::int64_t statement::column_int64(int index) const {
+  return sqlite3_column_int64(stmt_, index);
+}
+
+bool statement::column_is_null(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+std::string_view statement::column_text(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  int size = sqlite3_column_bytes(stmt_, index);
+  return text == nullptr ? std::string_view()
+                         : std::string_view(text, static_cast<std::size_t>(size));
+}
+
+void statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+void database::closer::operator()(sqlite3* db) const {
+  sqlite3_close_v2(db);
+}
+
+database::database(std::unique_ptr<sqlite3, closer> db, std::string path)
+    : db_(std::move(db)), path_(std::move(path)) {}
+
+database::database(database&&) noexcept = default;
+database& database::operator=(database&&) noexcept = default;
+
+database::~database() {
+  // Statements first: the connection closes cleanly only with none left.
+  cache_.clear();
+}
+
+database database::open(const std::string& path, const database_options& options) {
+  if (path != ":memory:") {
+    auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      throw database_error(SQLITE_CANTOPEN,
+                           "cannot create folder " + parent.string() + ": " + ec.message());
+    }
+  }
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<sqlite3, closer> handle(raw);
+  if (rc != SQLITE_OK) fail(raw, rc, "open " + path);
+  sqlite3_extended_result_codes(raw, 1);
+  database db(std::move(handle), path);
+  db.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
+  // Reading the schema proves the file is a database before anything is written.
+  db.exec("SELECT count(*) FROM sqlite_schema");
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = " + options.synchronous);
+  db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+
+void database::exec(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    throw database_error(sqlite3_extended_errcode(db_.get()), message);
+  }
+}
+
+query database::prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_.get(), sql, true)).first;
+  }
+  return query(*it->second);
+}
+
+std::int64_t database::changes() const {
+  return sqlite3_changes64(db_.get());
+}
+
+bool database::in_transaction() const {
+  return sqlite3_get_autocommit(db_.get()) == 0;
+}
+
+transaction::transaction(database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
+
+transaction::~transaction() {
+  if (open_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+      // The rollback of a failed transaction cannot fail usefully; SQLite
+      // has already rolled back when it reports that no transaction is open.
+    }
+  }
+}
+
+void transaction::commit() {
+  db_.exec("COMMIT");
+  open_ = false;
+}
+
+}  // namespace flareq::storage

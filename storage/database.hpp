@@ -1,0 +1,127 @@
+// A thin RAII layer over one sqlite3 connection: open with flareq's pragmas,
+// run SQL, and keep prepared statements cached for the connection's life.
+// A database and its statements belong to one thread at a time (in the
+// server: the writer thread); nothing here locks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace flareq::storage {
+
+// Any failure reported by SQLite, with its (extended) result code.
+class database_error : public std::runtime_error {
+ public:
+  database_error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+// One prepared statement. Values bound as text must outlive the next step().
+class statement {
+ public:
+  statement(sqlite3* db, std::string_view sql, bool persistent);
+  ~statement();
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  statement& bind(int index, std::int64_t value);
+  statement& bind(int index, std::string_view text);
+  statement& bind_null(int index);
+  // Steps once: true when a row is ready, false when done.
+  bool step();
+  // Steps to the end, for statements that return no rows.
+  void run();
+  std::int64_t column_int64(int index) const;
+  bool column_is_null(int index) const;
+  std::string_view column_text(int index) const;
+  // Resets the statement and clears its bindings, ending any read it holds.
+  void reset();
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A cached statement borrowed for one use; resets it when it goes out of scope.
+class query {
+ public:
+  explicit query(statement& s) : s_(&s) {}
+  ~query() { s_->reset(); }
+  query(const query&) = delete;
+  query& operator=(const query&) = delete;
+  statement* operator->() const { return s_; }
+  statement& operator*() const { return *s_; }
+
+ private:
+  statement* s_;
+};
+
+// Options for database::open. The defaults are what flareq ships with.
+struct database_options {
+  // "FULL": a commit is on disk before it returns, even across power loss.
+  std::string synchronous = "FULL";
+  // How long a statement waits for a lock held by another process (an
+  // outside sqlite3 shell, say) before it fails.
+  int busy_timeout_ms = 5000;
+};
+
+// One open connection.
+class database {
+ public:
+  // Opens (creating if needed, with its parent folder) the database at path,
+  // or an in-memory one for ":memory:", and applies WAL, synchronous,
+  // foreign_keys and busy_timeout. Throws database_error.
+  static database open(const std::string& path, const database_options& options = {});
+
+  database(database&&) noexcept;
+  database& operator=(database&&) noexcept;
+  ~database();
+
+  // Runs one or more SQL statements that return no rows.
+  void exec(std::string_view sql);
+  // Returns the cached statement for sql, preparing it on first use.
+  query prepare(std::string_view sql);
+  // Returns the number of rows changed by the last statement.
+  std::int64_t changes() const;
+  // Tells whether a transaction is open (SQLite ends one by itself on some errors).
+  bool in_transaction() const;
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_.get(); }
+
+ private:
+  struct closer {
+    void operator()(sqlite3* db) const;
+  };
+  database(std::unique_ptr<sqlite3, closer> db, std::string path);
+
+  std::unique_ptr<sqlite3, closer> db_;
+  // Declared after db_, so statements are finalized before the connection closes.
+  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+  std::string path_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless committed.
+class transaction {
+ public:
+  explicit transaction(database& db);
+  ~transaction();
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  void commit();
+
+ private:
+  database& db_;
+  bool open_ = true;
+};
+
+}  // namespace flareq::storage
