@@ -1,0 +1,80 @@
+// The error table (see api_error.hpp and decisions.md, Errors).
+#include "server/api_error.hpp"
+
+#include <utility>
+
+namespace flareq {
+namespace {
+
+struct entry {
+  errc code;
+  int status;
+  int cf_code;
+  std::string_view message;
+};
+
+constexpr entry table[] = {
+    {errc::missing_credentials, 400, 9106,
+     "Missing X-Auth-Key, X-Auth-Email or Authorization headers"},
+    {errc::invalid_headers, 400, 6003, "Invalid request headers"},
+    {errc::authentication, 403, 10000, "Authentication error"},
+    {errc::no_route, 400, 7000, "No route for that URI"},
+    {errc::method_not_allowed, 405, 10405, "Method not allowed"},
+    {errc::body_not_json, 400, 10208, "Request body is not valid JSON"},
+    {errc::body_invalid, 400, 10207, "Request body does not match the expected schema"},
+    {errc::message_metadata_invalid, 400, 10203, "Message metadata is invalid"},
+    {errc::message_too_large, 413, 10204, "Message is larger than 128000 bytes"},
+    {errc::batch_too_large, 413, 10205, "Batch is larger than 256000 bytes"},
+    {errc::batch_count_invalid, 400, 10206, "Batch must hold 1 to 100 messages"},
+    {errc::queue_does_not_exist, 404, 10104, "Queue does not exist"},
+    {errc::queue_name_taken, 409, 11009, "A queue with that name already exists"},
+    {errc::request_too_large, 413, 10205, "Request body is larger than the server accepts"},
+    {errc::not_ready, 503, 15000, "Service not ready"},
+    {errc::internal, 500, 15000, "Unknown internal error"},
+};
+
+const entry& lookup(errc code) {
+  for (const entry& e : table) {
+    if (e.code == code) return e;
+  }
+  return table[std::size(table) - 1];
+}
+
+}  // namespace
+
+api_error::api_error(errc code, std::string_view detail) : code_(code) {
+  const entry& e = lookup(code);
+  std::string message(e.message);
+  if (!detail.empty()) {
+    message += ": ";
+    message += detail;
+  }
+  errors_.push_back({e.cf_code, std::move(message), {}});
+}
+
+api_error::api_error(errc code, std::vector<error_detail> errors)
+    : code_(code), errors_(std::move(errors)) {}
+
+api_error api_error::invalid_headers(std::vector<error_detail> chain) {
+  const entry& e = lookup(errc::invalid_headers);
+  return api_error(
+      errc::invalid_headers,
+      std::vector<error_detail>{{e.cf_code, std::string(e.message), std::move(chain)}});
+}
+
+api_error api_error::no_route(std::string_view path) {
+  const entry& e = lookup(errc::no_route);
+  std::string first = "Could not route to ";
+  first += path;
+  first += ", perhaps your object identifier is invalid?";
+  return api_error(errc::no_route, std::vector<error_detail>{
+                                       {7003, std::move(first), {}},
+                                       {e.cf_code, std::string(e.message), {}},
+                                   });
+}
+
+int api_error::status() const {
+  return lookup(code_).status;
+}
+
+}  // namespace flareq

@@ -1,0 +1,61 @@
+// The one error type of the HTTP API. Each errc names a situation of
+// decisions.md; one table gives its HTTP status, Cloudflare code and message.
+// Handlers throw api_error; the app renders it through the envelope.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flareq {
+
+enum class errc {
+  missing_credentials,       // 400  9106
+  invalid_headers,           // 400  6003 (+ error_chain)
+  authentication,            // 403 10000
+  no_route,                  // 400  7003 + 7000
+  method_not_allowed,        // 405 10405
+  body_not_json,             // 400 10208
+  body_invalid,              // 400 10207 (message plane)
+  message_metadata_invalid,  // 400 10203 (content_type, delay_seconds)
+  message_too_large,         // 413 10204
+  batch_too_large,           // 413 10205
+  batch_count_invalid,       // 400 10206
+  queue_does_not_exist,      // 404 10104 (message plane)
+  queue_name_taken,          // 409 11009
+  request_too_large,         // 413 10205 (transport limit)
+  internal,                  // 500 15000
+  not_ready,                 // 503 15000 (readiness)
+};
+
+// One entry of the envelope's errors array.
+struct error_detail {
+  int code = 0;
+  std::string message;
+  std::vector<error_detail> error_chain;
+};
+
+class api_error : public std::exception {
+ public:
+  // The table's message, followed by ": detail" when detail is given.
+  explicit api_error(errc code, std::string_view detail = {});
+
+  // 6003 with the given chain (6111, 6102, 6103).
+  static api_error invalid_headers(std::vector<error_detail> chain);
+  // 7003 naming the path, then 7000.
+  static api_error no_route(std::string_view path);
+
+  errc code() const { return code_; }
+  int status() const;
+  const std::vector<error_detail>& errors() const { return errors_; }
+  const char* what() const noexcept override { return errors_.front().message.c_str(); }
+
+ private:
+  api_error(errc code, std::vector<error_detail> errors);
+
+  errc code_;
+  std::vector<error_detail> errors_;
+};
+
+}  // namespace flareq

@@ -1,0 +1,123 @@
+// The route table and the request pipeline (see app.hpp).
+#include "server/app.hpp"
+
+#include <boost/json/object.hpp>
+#include <cstdio>
+#include <string_view>
+
+#include "server/auth.hpp"
+#include "server/envelope.hpp"
+#include "server/handlers/messages.hpp"
+#include "server/storage_call.hpp"
+#include "storage/queue_store.hpp"
+
+namespace flareq {
+namespace json = boost::json;
+namespace {
+
+boost::asio::awaitable<json::value> healthz(handler_context&, const http_request&,
+                                            const route_params&) {
+  co_return json::object{{"status", "ok"}};
+}
+
+boost::asio::awaitable<json::value> readyz(handler_context& ctx, const http_request&,
+                                           const route_params&) {
+  bool ready = false;
+  try {
+    ready = co_await call_storage<bool>(ctx.writer,
+                                        [](storage::queue_store& store) { return store.ready(); });
+  } catch (const std::exception& e) {
+    throw api_error(errc::not_ready, e.what());
+  }
+  if (!ready) throw api_error(errc::not_ready, "the database schema is not migrated");
+  co_return json::object{{"status", "ready"}};
+}
+
+}  // namespace
+
+struct app::route_entry {
+  std::string_view method;
+  std::string_view pattern;
+  bool needs_credentials;
+  handler_fn handler;
+};
+
+// The one route table. Patterns answer with and without "/client/v4".
+const std::vector<app::route_entry>& app::route_table() {
+  static const std::vector<route_entry> table = {
+      {"GET", "/healthz", false, &healthz},
+      {"GET", "/readyz", false, &readyz},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages", true, &handlers::push_message},
+  };
+  return table;
+}
+
+app::app(storage::writer& writer, const config& settings, const logger& log)
+    : context_{writer, settings}, log_(log) {
+  const auto& table = route_table();
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    router_.add(table[i].method, table[i].pattern, i);
+  }
+}
+
+boost::asio::awaitable<http_response> app::handle(const http_request& req) {
+  auto started = std::chrono::steady_clock::now();
+  http_response res;
+  try {
+    route_match m = router_.match(req.method, req.target);
+    bool is_public =
+        m.result == route_match::outcome::found && !route_table()[m.index].needs_credentials;
+    if (!is_public) {
+      credentials given{req.authorization, req.auth_email, req.auth_key};
+      if (auto error = check_credentials(given, context_.settings.api_tokens)) throw *error;
+    }
+    if (m.result == route_match::outcome::no_route) throw api_error::no_route(m.path);
+    if (m.result == route_match::outcome::method_not_allowed) {
+      throw api_error(errc::method_not_allowed);
+    }
+    json::value result = co_await route_table()[m.index].handler(context_, req, m.params);
+    res.body = render_success(result);
+  } catch (const api_error& e) {
+    res.status = static_cast<unsigned>(e.status());
+    res.body = render_failure(e);
+    if (e.code() == errc::internal || e.code() == errc::not_ready) {
+      log_.write(log_level::error, req.method + " " + req.target + ": " + e.what());
+    }
+  } catch (const std::exception& e) {
+    api_error error(errc::internal, e.what());
+    res.status = static_cast<unsigned>(error.status());
+    res.body = render_failure(error);
+    log_.write(log_level::error, req.method + " " + req.target + ": " + e.what());
+  }
+  log_access(req, res.status, started);
+  co_return res;
+}
+
+http_response app::reject(const http_request& req, const api_error& error,
+                          std::chrono::steady_clock::time_point started) const {
+  http_response res{static_cast<unsigned>(error.status()), render_failure(error)};
+  log_access(req, res.status, started);
+  return res;
+}
+
+void app::log_access(const http_request& req, unsigned status,
+                     std::chrono::steady_clock::time_point started) const {
+  if (!log_.enabled(log_level::info)) return;
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.2fms", ms);
+  std::string line = req.remote;
+  line += ' ';
+  line += req.method;
+  line += ' ';
+  line += path;
+  line += ' ';
+  line += std::to_string(status);
+  line += ' ';
+  line += duration;
+  log_.write(log_level::info, line);
+}
+
+}  // namespace flareq

@@ -1,0 +1,62 @@
+// flareq's settings: command-line flags, each with an environment twin
+// (FLAREQ_*). A flag wins over its variable, a variable over the default.
+// Parsed once in main (or a test) before any thread starts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/log.hpp"
+#include "storage/queue_store.hpp"
+
+namespace flareq {
+
+struct config {
+  std::string host = "127.0.0.1";               // listen address
+  std::uint16_t port = 8789;                    // 0 picks a free port
+  std::string db = "./data/flareq.db";          // SQLite file, or ":memory:"
+  std::vector<std::string> api_tokens;          // empty: any well-formed credential
+  bool strict = false;                          // no queue creation on push
+  std::vector<storage::declared_queue> queues;  // exist in every account
+  std::int64_t max_delay_seconds = 86400;       // largest delay_seconds accepted
+  int threads = 2;                              // I/O threads
+  log_level level = log_level::info;            // info: one access line per request
+  std::size_t max_body_bytes = 1024 * 1024;     // transport limit on request bodies
+};
+
+// A flag or variable that cannot be used; the message names it.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct parsed_config {
+  enum class action { run, help, version };
+  action what = action::run;
+  config settings;
+};
+
+// Reads environment variables by name; nullopt when unset.
+using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// Returns the real environment.
+env_lookup process_env();
+
+// Parses the arguments (without the program name) and the environment.
+// Throws config_error.
+parsed_config parse_config(std::span<const std::string> args, const env_lookup& env);
+
+// The text --help prints.
+std::string help_text();
+
+// The text --version prints.
+std::string version_text();
+
+}  // namespace flareq

@@ -1,0 +1,44 @@
+// Envelope rendering (see envelope.hpp).
+#include "server/envelope.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace flareq {
+namespace {
+
+boost::json::object to_json(const error_detail& e) {
+  boost::json::object o;
+  o["code"] = e.code;
+  o["message"] = e.message;
+  if (!e.error_chain.empty()) {
+    boost::json::array chain;
+    for (const error_detail& c : e.error_chain) chain.push_back(to_json(c));
+    o["error_chain"] = std::move(chain);
+  }
+  return o;
+}
+
+std::string render(bool success, boost::json::array errors, const boost::json::value& result) {
+  boost::json::object envelope;
+  envelope["success"] = success;
+  envelope["errors"] = std::move(errors);
+  envelope["messages"] = boost::json::array();
+  envelope["result"] = result;
+  return boost::json::serialize(envelope);
+}
+
+}  // namespace
+
+std::string render_success(const boost::json::value& result) {
+  return render(true, boost::json::array(), result);
+}
+
+std::string render_failure(const api_error& error) {
+  boost::json::array errors;
+  for (const error_detail& e : error.errors()) errors.push_back(to_json(e));
+  return render(false, std::move(errors), nullptr);
+}
+
+}  // namespace flareq

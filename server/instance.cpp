@@ -1,0 +1,81 @@
+// Wiring of one flareq (see instance.hpp).
+#include "server/instance.hpp"
+
+#include "server/app.hpp"
+#include "server/http/server.hpp"
+#include "storage/database.hpp"
+#include "storage/migrate.hpp"
+#include "storage/queue_store.hpp"
+#include "storage/writer.hpp"
+
+namespace flareq {
+namespace {
+
+storage::database open_migrated(const std::string& path) {
+  storage::database db = storage::database::open(path);
+  storage::migrate(db);
+  return db;
+}
+
+storage::store_options store_options_of(const config& c) {
+  storage::store_options o;
+  o.create_on_push = !c.strict;
+  o.declared = c.queues;
+  return o;
+}
+
+http_limits limits_of(const config& c) {
+  http_limits l;
+  l.body_bytes = c.max_body_bytes;
+  return l;
+}
+
+}  // namespace
+
+// Members in dependency order: each is destroyed before what it uses.
+struct instance::parts {
+  parts(const config& c, const logger& l, storage::clock& clock, storage::random_source& random)
+      : settings(c),
+        log(l),
+        db(open_migrated(c.db)),
+        store(db, clock, random, store_options_of(c)),
+        writer(db, store),
+        handler(writer, settings, log),
+        server(handler, log, limits_of(c)) {}
+
+  const config& settings;
+  const logger& log;
+  storage::database db;
+  storage::queue_store store;
+  storage::writer writer;
+  app handler;
+  http_server server;
+  bool stopped = false;
+};
+
+instance::instance(const config& settings, const logger& log, storage::clock& clock,
+                   storage::random_source& random)
+    : parts_(std::make_unique<parts>(settings, log, clock, random)) {}
+
+instance::~instance() {
+  stop();
+}
+
+std::uint16_t instance::start(bool handle_signals) {
+  const config& c = parts_->settings;
+  return parts_->server.start(c.host, c.port, c.threads, handle_signals);
+}
+
+void instance::stop() {
+  parts_->server.stop();
+  wait();
+}
+
+void instance::wait() {
+  if (parts_->stopped) return;
+  parts_->server.wait();
+  parts_->writer.stop();
+  parts_->stopped = true;
+}
+
+}  // namespace flareq

@@ -1,0 +1,67 @@
+// flareq's entry point: parse the settings, run one instance until SIGINT
+// or SIGTERM. Wiring only; everything else lives in the libraries.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "server/config.hpp"
+#include "server/instance.hpp"
+#include "server/log.hpp"
+#include "storage/clock.hpp"
+#include "storage/database.hpp"
+#include "storage/ids.hpp"
+
+int main(int argc, char** argv) {
+  using namespace flareq;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  parsed_config parsed;
+  try {
+    parsed = parse_config(args, process_env());
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "flareq: %s\nTry 'flareq --help'.\n", e.what());
+    return 2;
+  }
+  if (parsed.what == parsed_config::action::help) {
+    std::fputs(help_text().c_str(), stdout);
+    return 0;
+  }
+  if (parsed.what == parsed_config::action::version) {
+    std::fputs(version_text().c_str(), stdout);
+    return 0;
+  }
+  const config& settings = parsed.settings;
+  logger log(settings.level);
+  storage::system_clock clock;
+  storage::system_random random;
+  try {
+    instance flareq(settings, log, clock, random);
+    std::uint16_t port = 0;
+    try {
+      port = flareq.start(true);
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "flareq: cannot listen on %s:%u: %s\n", settings.host.c_str(),
+                   static_cast<unsigned>(settings.port), e.code().message().c_str());
+      return 2;
+    }
+    log.write(log_level::info,
+              "flareq " FLAREQ_VERSION " listening on http://" + settings.host + ":" +
+                  std::to_string(port) + " (database " + settings.db + ", " +
+                  (settings.strict ? "strict" : "lenient") + ", " +
+                  (settings.api_tokens.empty()
+                       ? std::string("any well-formed credential")
+                       : std::to_string(settings.api_tokens.size()) + " API token(s)") +
+                  ")",
+              true);
+    flareq.wait();
+    log.write(log_level::info, "stopped cleanly", true);
+    return 0;
+  } catch (const storage::database_error& e) {
+    std::fprintf(stderr, "flareq: database %s: %s\n", settings.db.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flareq: %s\n", e.what());
+    return 1;
+  }
+}
