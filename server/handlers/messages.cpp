@@ -107,7 +107,7 @@ boost::asio::awaitable<json::value> push_message(handler_context& ctx, const htt
   std::string account(params.get("account_id"));
   std::string queue(params.get("queue_id"));
   // A named operation, not a temporary inside co_await: GCC 12 destroys
-  // such temporaries twice (GCC bug 100611).
+  // such temporaries twice.
   auto push = [account, queue, message = std::move(message)](storage::queue_store& store) {
     return store.push(account, queue, std::span(&message, 1));
   };

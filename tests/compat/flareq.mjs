@@ -1,0 +1,36 @@
+// Starts the flareq binary (FLAREQ_BIN) on 127.0.0.1 and a free port for the
+// compatibility tests, and stops it with SIGTERM.
+import { spawn } from 'node:child_process';
+
+export async function startFlareq(args = []) {
+  const bin = process.env.FLAREQ_BIN;
+  if (!bin) throw new Error('FLAREQ_BIN must name the flareq binary');
+  const child = spawn(bin, ['--port', '0', '--db', ':memory:', '--log-level', 'warn', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flareq did not start:\n${output}`)), 20000);
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+      const m = output.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`flareq exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    port,
+    baseURL: `http://127.0.0.1:${port}/client/v4`,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
