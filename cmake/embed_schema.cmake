@@ -1,5 +1,7 @@
 # Writes OUTPUT, a C++ file that defines flareq::storage::embedded_migrations()
-# from the SQL files in INPUTS (sorted; each name starts with its version number).
+# from the SQL files in INPUTS, joined with "|" (sorted; each name starts with
+# its version number).
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
 set(body "")
 set(index 0)
 foreach(input IN LISTS INPUTS)
