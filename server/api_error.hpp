@@ -24,6 +24,12 @@ enum class errc {
   batch_count_invalid,       // 400 10206
   queue_does_not_exist,      // 404 10104 (message plane)
   queue_name_taken,          // 409 11009
+  control_body_invalid,      // 400 10026 (queues and consumers)
+  queue_not_found,           // 404 11000 (control plane)
+  consumer_not_found,        // 404 11000
+  invalid_queue_name,        // 400 11003
+  consumer_exists,           // 409 11004
+  delivery_paused,           // 409 11010
   request_too_large,         // 413 10205 (transport limit)
   internal,                  // 500 15000
   not_ready,                 // 503 15000 (readiness)

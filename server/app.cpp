@@ -8,6 +8,7 @@
 #include "server/auth.hpp"
 #include "server/envelope.hpp"
 #include "server/handlers/messages.hpp"
+#include "server/handlers/queues.hpp"
 #include "server/storage_call.hpp"
 #include "storage/queue_store.hpp"
 
@@ -15,13 +16,13 @@ namespace flareq {
 namespace json = boost::json;
 namespace {
 
-boost::asio::awaitable<json::value> healthz(handler_context&, const http_request&,
-                                            const route_params&) {
-  co_return json::object{{"status", "ok"}};
+boost::asio::awaitable<handler_result> healthz(handler_context&, const http_request&,
+                                               const route_params&) {
+  co_return json::value(json::object{{"status", "ok"}});
 }
 
-boost::asio::awaitable<json::value> readyz(handler_context& ctx, const http_request&,
-                                           const route_params&) {
+boost::asio::awaitable<handler_result> readyz(handler_context& ctx, const http_request&,
+                                              const route_params&) {
   bool ready = false;
   try {
     ready = co_await call_storage<bool>(ctx.writer,
@@ -30,7 +31,7 @@ boost::asio::awaitable<json::value> readyz(handler_context& ctx, const http_requ
     throw api_error(errc::not_ready, e.what());
   }
   if (!ready) throw api_error(errc::not_ready, "the database schema is not migrated");
-  co_return json::object{{"status", "ready"}};
+  co_return json::value(json::object{{"status", "ready"}});
 }
 
 }  // namespace
@@ -44,10 +45,34 @@ struct app::route_entry {
 
 // The one route table. Patterns answer with and without "/client/v4".
 const std::vector<app::route_entry>& app::route_table() {
+  using namespace handlers;
+  constexpr std::string_view queues = "/accounts/:account_id/queues";
+  constexpr std::string_view queue = "/accounts/:account_id/queues/:queue_id";
+  constexpr std::string_view consumer =
+      "/accounts/:account_id/queues/:queue_id/consumers/:consumer_id";
   static const std::vector<route_entry> table = {
       {"GET", "/healthz", false, &healthz},
       {"GET", "/readyz", false, &readyz},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages", true, &handlers::push_message},
+      {"GET", queues, true, &list_queues},
+      {"POST", queues, true, &create_queue},
+      {"GET", queue, true, &get_queue},
+      {"PUT", queue, true, &replace_queue},
+      {"PATCH", queue, true, &edit_queue},
+      {"DELETE", queue, true, &delete_queue},
+      {"GET", "/accounts/:account_id/queues/:queue_id/metrics", true, &queue_metrics},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages", true, &push_message},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/batch", true, &push_batch},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/pull", true, &pull_messages},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/ack", true, &ack_messages},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/peek", true, &peek_messages},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/purge", true, &purge_messages},
+      {"POST", "/accounts/:account_id/queues/:queue_id/purge", true, &start_purge},
+      {"GET", "/accounts/:account_id/queues/:queue_id/purge", true, &purge_status},
+      {"GET", "/accounts/:account_id/queues/:queue_id/consumers", true, &list_consumers},
+      {"POST", "/accounts/:account_id/queues/:queue_id/consumers", true, &create_consumer},
+      {"GET", consumer, true, &get_consumer},
+      {"PUT", consumer, true, &put_consumer},
+      {"DELETE", consumer, true, &delete_consumer},
   };
   return table;
 }
@@ -75,8 +100,8 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     if (m.result == route_match::outcome::method_not_allowed) {
       throw api_error(errc::method_not_allowed);
     }
-    json::value result = co_await route_table()[m.index].handler(context_, req, m.params);
-    res.body = render_success(result);
+    handler_result out = co_await route_table()[m.index].handler(context_, req, m.params);
+    res.body = render_success(out.result, out.result_info ? &*out.result_info : nullptr);
   } catch (const api_error& e) {
     res.status = static_cast<unsigned>(e.status());
     res.body = render_failure(e);

@@ -20,25 +20,28 @@ boost::json::object to_json(const error_detail& e) {
   return o;
 }
 
-std::string render(bool success, boost::json::array errors, const boost::json::value& result) {
+std::string render(bool success, boost::json::array errors, const boost::json::value& result,
+                   const boost::json::value* result_info) {
   boost::json::object envelope;
   envelope["success"] = success;
   envelope["errors"] = std::move(errors);
   envelope["messages"] = boost::json::array();
   envelope["result"] = result;
+  if (result_info != nullptr) envelope["result_info"] = *result_info;
   return boost::json::serialize(envelope);
 }
 
 }  // namespace
 
-std::string render_success(const boost::json::value& result) {
-  return render(true, boost::json::array(), result);
+std::string render_success(const boost::json::value& result,
+                           const boost::json::value* result_info) {
+  return render(true, boost::json::array(), result, result_info);
 }
 
 std::string render_failure(const api_error& error) {
   boost::json::array errors;
   for (const error_detail& e : error.errors()) errors.push_back(to_json(e));
-  return render(false, std::move(errors), nullptr);
+  return render(false, std::move(errors), nullptr, nullptr);
 }
 
 }  // namespace flareq

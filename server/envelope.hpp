@@ -10,8 +10,10 @@
 
 namespace flareq {
 
-// {"success":true,"errors":[],"messages":[],"result":<result>}
-std::string render_success(const boost::json::value& result);
+// {"success":true,"errors":[],"messages":[],"result":<result>}, followed by
+// "result_info" when one is given (lists).
+std::string render_success(const boost::json::value& result,
+                           const boost::json::value* result_info = nullptr);
 
 // {"success":false,"errors":[<the error's entries>],"messages":[],"result":null}
 std::string render_failure(const api_error& error);

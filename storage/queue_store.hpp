@@ -21,8 +21,12 @@ class random_source;
 
 // Domain outcomes that are not successes.
 enum class store_errc {
-  queue_not_found,   // no such queue in that account
-  queue_name_taken,  // the account has a queue of that name already
+  queue_not_found,     // no such queue in that account
+  queue_name_taken,    // the account has a queue of that name already
+  consumer_not_found,  // no such consumer on that queue
+  consumer_exists,     // the queue has a consumer already
+  delivery_paused,     // pull on a queue whose delivery is paused
+  no_pull_consumer,    // strict pull on a queue without an http_pull consumer
 };
 
 class store_error : public std::runtime_error {
@@ -43,7 +47,8 @@ struct declared_queue {
 };
 
 struct store_options {
-  // Creates an unknown queue on its first push, named after its id.
+  // Creates an unknown queue on its first push, named after its id. Off
+  // (strict), pull also needs an http_pull consumer.
   bool create_on_push = true;
   // Queues that exist in every account: created on first use of their id.
   std::vector<declared_queue> declared;
@@ -63,6 +68,55 @@ struct new_message {
   std::optional<std::int64_t> delay_seconds;
 };
 
+struct queue_settings {
+  std::int64_t delivery_delay = 0;  // seconds
+  bool delivery_paused = false;
+  std::int64_t message_retention_period = 345'600;  // seconds
+};
+
+enum class consumer_type { worker, http_pull };
+
+// A consumer's settings; nullopt where none was given (max_concurrency:
+// the platform decides).
+struct consumer_settings {
+  std::optional<std::int64_t> batch_size;
+  std::optional<std::int64_t> max_concurrency;
+  std::optional<std::int64_t> max_retries;
+  std::optional<std::int64_t> max_wait_time_ms;
+  std::optional<std::int64_t> retry_delay;
+  std::optional<std::int64_t> visibility_timeout_ms;
+};
+
+struct consumer_input {
+  consumer_type type = consumer_type::worker;
+  std::string script_name;        // worker only
+  std::string dead_letter_queue;  // a queue name, or ""
+  consumer_settings settings;
+};
+
+struct consumer_record {
+  std::string consumer_id;
+  std::string queue_id;
+  std::string queue_name;
+  consumer_input input;
+  std::int64_t created_us = 0;
+};
+
+struct queue_record {
+  std::string account_id;
+  std::string queue_id;
+  std::string queue_name;
+  std::int64_t created_us = 0;
+  std::int64_t modified_us = 0;
+  queue_settings settings;
+  std::optional<consumer_record> consumer;
+};
+
+struct queue_page {
+  std::vector<queue_record> queues;
+  std::int64_t total_count = 0;  // matching queues on every page
+};
+
 // A stored message, as it is in the database.
 struct message_record {
   std::string id;
@@ -76,6 +130,37 @@ struct message_record {
   std::int64_t visible_at_ms = 0;
   std::int64_t attempts = 0;
 };
+
+// A message handed out by pull, with the token of its lease.
+struct leased_message {
+  message_record message;
+  std::string lease_id;
+};
+
+struct pull_result {
+  std::vector<leased_message> messages;
+  queue_metrics metrics;
+};
+
+struct retry_request {
+  std::string lease_id;
+  std::optional<std::int64_t> delay_seconds;
+};
+
+struct ack_result {
+  std::int64_t ack_count = 0;
+  std::int64_t retry_count = 0;
+  std::vector<std::pair<std::string, std::string>> warnings;  // lease id, reason
+};
+
+struct purge_refs_result {
+  std::int64_t deleted = 0;
+  std::vector<std::pair<std::string, std::string>> warnings;  // ref, reason
+};
+
+// Defaults that apply where neither request nor consumer says otherwise.
+inline constexpr std::int64_t default_visibility_timeout_ms = 30'000;
+inline constexpr std::int64_t default_max_retries = 3;
 
 class queue_store {
  public:
@@ -93,6 +178,57 @@ class queue_store {
   // Throws store_error(queue_not_found).
   queue_metrics metrics(std::string_view account_id, std::string_view queue_id);
 
+  // Queues (the control plane). Each throws store_error(queue_not_found)
+  // for an unknown queue and (queue_name_taken) for a name in use.
+  queue_record create_queue(std::string_view account_id, std::string_view name,
+                            const queue_settings& settings);
+  // Lists the account's queues by name filter (any of names; all when
+  // empty), ordered by creation, one page at a time (page from 1).
+  queue_page list_queues(std::string_view account_id, const std::vector<std::string>& names,
+                         std::int64_t page, std::int64_t per_page);
+  queue_record get_queue(std::string_view account_id, std::string_view queue_id);
+  // Sets the name (when given) and every setting.
+  queue_record update_queue(std::string_view account_id, std::string_view queue_id,
+                            std::optional<std::string> name, const queue_settings& settings);
+  void delete_queue(std::string_view account_id, std::string_view queue_id);
+  // Deletes every message of the queue and records when.
+  queue_record purge_queue(std::string_view account_id, std::string_view queue_id);
+  // Returns when the last purge started, or nullopt when there was none.
+  std::optional<std::int64_t> purge_started_us(std::string_view account_id,
+                                               std::string_view queue_id);
+
+  // Leases up to batch_size ready messages, oldest first, for the
+  // visibility timeout (nullopt: the consumer's, else 30 s). Messages past
+  // the consumer's max_retries go to its dead-letter queue (or are deleted)
+  // instead. Throws store_error(queue_not_found, delivery_paused,
+  // no_pull_consumer).
+  pull_result pull(std::string_view account_id, std::string_view queue_id, std::int64_t batch_size,
+                   std::optional<std::int64_t> visibility_timeout_ms);
+  // Deletes acknowledged messages and makes retried ones ready again after
+  // their delay; lease ids that name no message of the queue become warnings.
+  ack_result ack(std::string_view account_id, std::string_view queue_id,
+                 const std::vector<std::string>& acks, const std::vector<retry_request>& retries);
+  // Returns up to batch_size ready messages without leasing them.
+  std::vector<message_record> peek(std::string_view account_id, std::string_view queue_id,
+                                   std::int64_t batch_size);
+  // Deletes the messages named by refs (see message_ref).
+  purge_refs_result purge_messages(std::string_view account_id, std::string_view queue_id,
+                                   const std::vector<std::string>& refs);
+
+  // Consumers: one per queue. create throws store_error(consumer_exists);
+  // the dead-letter queue is created when missing.
+  consumer_record create_consumer(std::string_view account_id, std::string_view queue_id,
+                                  const consumer_input& input);
+  std::vector<consumer_record> list_consumers(std::string_view account_id,
+                                              std::string_view queue_id);
+  consumer_record get_consumer(std::string_view account_id, std::string_view queue_id,
+                               std::string_view consumer_id);
+  // Replaces the consumer, or creates it with that id when the queue has none.
+  consumer_record put_consumer(std::string_view account_id, std::string_view queue_id,
+                               std::string_view consumer_id, const consumer_input& input);
+  void delete_consumer(std::string_view account_id, std::string_view queue_id,
+                       std::string_view consumer_id);
+
   // Returns the queue's messages in push order (for tests and inspection).
   std::vector<message_record> messages(std::string_view account_id, std::string_view queue_id);
 
@@ -100,13 +236,28 @@ class queue_store {
   bool ready();
 
  private:
-  struct queue_row {
-    std::int64_t delivery_delay = 0;
-  };
-  std::optional<queue_row> find_queue(std::string_view account_id, std::string_view queue_id);
-  queue_row create_queue(std::string_view account_id, std::string_view queue_id,
-                         std::string_view name);
-  queue_row resolve_for_push(std::string_view account_id, std::string_view queue_id);
+  std::optional<queue_record> find_queue(std::string_view account_id, std::string_view queue_id);
+  std::optional<queue_record> find_queue_by_name(std::string_view account_id,
+                                                 std::string_view name);
+  // Finds the queue, creating it when its id is declared; throws queue_not_found.
+  queue_record require_queue(std::string_view account_id, std::string_view queue_id);
+  queue_record insert_queue(std::string_view account_id, std::string_view queue_id,
+                            std::string_view name, const queue_settings& settings);
+  queue_record resolve_for_push(std::string_view account_id, std::string_view queue_id);
+  // Creates the account's declared queues that it lacks.
+  void materialize_declared(std::string_view account_id);
+  std::optional<consumer_record> find_consumer(std::string_view account_id,
+                                               std::string_view queue_id);
+  void write_consumer(std::string_view account_id, const queue_record& queue,
+                      std::string_view consumer_id, const consumer_input& input,
+                      std::int64_t created_us);
+  // Deletes messages older than the queue's retention period.
+  void expire(const queue_record& queue, std::int64_t now_ms);
+  // Moves a message past its retries to the dead-letter queue, or deletes it.
+  void dead_letter(std::string_view account_id, std::int64_t seq,
+                   const std::optional<consumer_record>& consumer);
+  std::int64_t message_seq_for(std::string_view account_id, std::string_view queue_id,
+                               std::string_view message_id, std::int64_t* attempts);
 
   database& db_;
   clock& clock_;
@@ -120,5 +271,14 @@ inline std::int64_t message_size(std::string_view body) {
 }
 
 std::string_view to_string(content_type type);
+std::string_view to_string(consumer_type type);
+
+// Lease tokens: "<message id>.<nonce>", both lowercase hex. Returns the
+// message id of a well-formed token, or nullopt.
+std::optional<std::string> lease_message_id(std::string_view lease_id);
+
+// Peek refs: "ref-<message id>". Returns the message id, or nullopt.
+std::string message_ref(std::string_view message_id);
+std::optional<std::string> ref_message_id(std::string_view ref);
 
 }  // namespace flareq::storage

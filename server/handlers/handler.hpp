@@ -35,8 +35,14 @@ struct handler_context {
   const config& settings;
 };
 
-using handler_fn = boost::asio::awaitable<boost::json::value> (*)(handler_context&,
-                                                                  const http_request&,
-                                                                  const route_params&);
+// What a handler answers: the envelope's result, and result_info for lists.
+struct handler_result {
+  handler_result(boost::json::value r = nullptr) : result(std::move(r)) {}  // NOLINT: implicit
+  boost::json::value result;
+  std::optional<boost::json::value> result_info;
+};
+
+using handler_fn = boost::asio::awaitable<handler_result> (*)(handler_context&, const http_request&,
+                                                              const route_params&);
 
 }  // namespace flareq

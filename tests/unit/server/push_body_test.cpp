@@ -5,6 +5,7 @@
 #include <string>
 
 #include "server/api_error.hpp"
+#include "server/handlers/common.hpp"
 #include "server/handlers/messages.hpp"
 
 namespace flareq::handlers {

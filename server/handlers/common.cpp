@@ -1,0 +1,234 @@
+// Shared handler helpers (see common.hpp).
+#include "server/handlers/common.hpp"
+
+#include <boost/json/parse.hpp>
+#include <cmath>
+
+#include "storage/ids.hpp"
+
+namespace flareq::handlers {
+namespace json = boost::json;
+namespace {
+
+// Deeper JSON is rejected as invalid rather than risk the stack.
+constexpr int max_json_depth = 128;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+json::value parse_json_body(std::string_view body, bool empty_is_object) {
+  if (empty_is_object && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return json::object();
+  }
+  json::parse_options options;
+  options.max_depth = max_json_depth;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, {}, options);
+  if (ec) throw api_error(errc::body_not_json, ec.message());
+  return v;
+}
+
+const json::object& require_object(const json::value& v, errc shape, std::string_view what) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) throw api_error(shape, std::string(what) + " must be a JSON object");
+  return *o;
+}
+
+std::optional<std::int64_t> optional_int(const json::object& o, std::string_view name,
+                                         std::int64_t lo, std::int64_t hi, errc bad) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  auto fail = [&]() {
+    throw api_error(bad, std::string(name) + " must be a whole number from " + std::to_string(lo) +
+                             " to " + std::to_string(hi));
+  };
+  std::int64_t n = 0;
+  if (v->is_int64()) {
+    n = v->get_int64();
+  } else if (v->is_double()) {
+    double d = v->get_double();
+    if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || std::floor(d) != d) {
+      fail();
+    }
+    n = static_cast<std::int64_t>(d);
+  } else {
+    fail();
+  }
+  if (n < lo || n > hi) fail();
+  return n;
+}
+
+std::optional<bool> optional_bool(const json::object& o, std::string_view name, errc bad) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_bool()) throw api_error(bad, std::string(name) + " must be true or false");
+  return v->get_bool();
+}
+
+std::optional<std::string> optional_string(const json::object& o, std::string_view name, errc bad) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_string()) throw api_error(bad, std::string(name) + " must be a string");
+  return std::string(v->get_string());
+}
+
+void rethrow_store_error(const storage::store_error& e, plane p) {
+  using storage::store_errc;
+  switch (e.code()) {
+    case store_errc::queue_not_found:
+      throw api_error(p == plane::message ? errc::queue_does_not_exist : errc::queue_not_found);
+    case store_errc::queue_name_taken:
+      throw api_error(errc::queue_name_taken, e.what());
+    case store_errc::consumer_not_found:
+      throw api_error(errc::consumer_not_found);
+    case store_errc::consumer_exists:
+      throw api_error(errc::consumer_exists, e.what());
+    case store_errc::delivery_paused:
+      throw api_error(errc::delivery_paused);
+    case store_errc::no_pull_consumer:
+      throw api_error(errc::method_not_allowed,
+                      "pull needs an http_pull consumer on the queue (strict mode)");
+  }
+  throw api_error(errc::internal, e.what());
+}
+
+bool is_valid_queue_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+json::value consumer_json(const storage::consumer_record& c, bool embedded) {
+  const auto& s = c.input.settings;
+  json::object settings;
+  bool worker = c.input.type == storage::consumer_type::worker;
+  settings["batch_size"] = s.batch_size.value_or(worker ? 10 : 5);
+  if (worker) {
+    settings["max_concurrency"] =
+        s.max_concurrency ? json::value(*s.max_concurrency) : json::value(nullptr);
+  }
+  settings["max_retries"] = s.max_retries.value_or(storage::default_max_retries);
+  if (worker) settings["max_wait_time_ms"] = s.max_wait_time_ms.value_or(5000);
+  settings["retry_delay"] = s.retry_delay.value_or(0);
+  if (!worker) {
+    settings["visibility_timeout_ms"] =
+        s.visibility_timeout_ms.value_or(storage::default_visibility_timeout_ms);
+  }
+  json::object o;
+  o["consumer_id"] = c.consumer_id;
+  o["created_on"] = storage::format_rfc3339_us(c.created_us);
+  o["dead_letter_queue"] = c.input.dead_letter_queue;
+  o["queue_id"] = c.queue_id;
+  o["queue_name"] = c.queue_name;
+  o["type"] = storage::to_string(c.input.type);
+  if (worker) {
+    o["script_name"] = c.input.script_name;
+    if (embedded) o["script"] = c.input.script_name;
+  }
+  o["settings"] = std::move(settings);
+  return o;
+}
+
+json::value queue_json(const storage::queue_record& q) {
+  json::array consumers;
+  if (q.consumer) consumers.push_back(consumer_json(*q.consumer, true));
+  json::object o;
+  o["queue_id"] = q.queue_id;
+  o["queue_name"] = q.queue_name;
+  o["created_on"] = storage::format_rfc3339_us(q.created_us);
+  o["modified_on"] = storage::format_rfc3339_us(q.modified_us);
+  o["producers_total_count"] = 0;
+  o["producers"] = json::array();
+  o["consumers_total_count"] = consumers.size();
+  o["consumers"] = std::move(consumers);
+  o["settings"] = {{"delivery_delay", q.settings.delivery_delay},
+                   {"delivery_paused", q.settings.delivery_paused},
+                   {"message_retention_period", q.settings.message_retention_period}};
+  return o;
+}
+
+json::value metrics_json(const storage::queue_metrics& m) {
+  return {{"backlog_bytes", m.backlog_bytes},
+          {"backlog_count", m.backlog_count},
+          {"oldest_message_timestamp_ms", m.oldest_message_timestamp_ms}};
+}
+
+std::vector<std::string> query_values(std::string_view target, std::string_view key) {
+  std::vector<std::string> out;
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) == key) {
+      out.push_back(eq == std::string_view::npos ? std::string()
+                                                 : percent_decode(pair.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view data) {
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    auto a = static_cast<unsigned char>(data[i]);
+    auto b = static_cast<unsigned char>(data[i + 1]);
+    auto c = static_cast<unsigned char>(data[i + 2]);
+    out += alphabet[a >> 2];
+    out += alphabet[((a & 3) << 4) | (b >> 4)];
+    out += alphabet[((b & 15) << 2) | (c >> 6)];
+    out += alphabet[c & 63];
+  }
+  if (i < data.size()) {
+    auto a = static_cast<unsigned char>(data[i]);
+    out += alphabet[a >> 2];
+    if (i + 1 < data.size()) {
+      auto b = static_cast<unsigned char>(data[i + 1]);
+      out += alphabet[((a & 3) << 4) | (b >> 4)];
+      out += alphabet[(b & 15) << 2];
+    } else {
+      out += alphabet[(a & 3) << 4];
+      out += '=';
+    }
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace flareq::handlers
