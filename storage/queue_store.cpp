@@ -196,7 +196,7 @@ queue_page queue_store::list_queues(std::string_view account_id,
   // Filtering by name stays in SQL via json-free binding: one query per name
   // would lose the order, so the names are checked here instead.
   auto q = db_.prepare("SELECT " + std::string(queue_columns) +
-                       " FROM queues WHERE account_id = ?1 ORDER BY created_us, queue_id");
+                       " FROM queues WHERE account_id = ?1 ORDER BY created_us, rowid");
   q->bind(1, account_id);
   std::int64_t first = (page - 1) * per_page;
   std::vector<queue_record> page_rows;
