@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/database.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -322,6 +323,14 @@ TEST_F(delivery, message_plane_errors) {
       {base + "/" + q + "/messages/batch", R"({})", 400, 10207},
       {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1}],"delay_seconds":-5})", 400,
        10203},
+      {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1,"content_type":"v8"}]})", 400,
+       10203},
+      {base + "/" + q + "/messages/batch", R"({"messages":[{"content_type":"text"}]})", 400, 10207},
+      {base + "/" + q + "/messages/batch",
+       R"({"messages":[{"content_type":"text","body":")" + std::string(128'001, 'x') + R"("}]})",
+       413, 10204},
+      {base + "/" + q + "/messages/peek", R"({"batch_size":0})", 400, 10207},
+      {base + "/" + q + "/messages/peek", R"({"batch_size":"5"})", 400, 10207},
   };
   json::array many;
   for (int i = 0; i < 101; ++i) many.push_back(json::object{{"body", i}});
@@ -344,10 +353,62 @@ TEST_F(delivery, message_plane_errors) {
   EXPECT_EQ(backlog(q), 0);
 }
 
+// After a mix of every operation, the metrics of each route agree with the
+// rows in the database file.
+TEST_F(delivery, metrics_agree_with_the_stored_data) {
+  std::string q = create("mixed");
+  consumer(q,
+           R"({"type":"http_pull","dead_letter_queue":"mixed-dlq","settings":{"max_retries":0}})");
+  for (int i = 0; i < 20; ++i) {
+    push(q, R"({"body":")" + std::string(static_cast<std::size_t>(i + 1), 'x') +
+                R"(","content_type":"text"})");
+    server.clock().advance_ms(7);
+  }
+  ok("POST", base + "/" + q + "/messages/batch",
+     R"({"messages":[{"body":{"k":1}},{"body":[1,2,3],"delay_seconds":30}]})");
+  auto pulled = pull(q, R"({"batch_size":6})");
+  ack(q, R"({"acks":[{"lease_id":")" + lease(pulled[0]) + R"("}],"retries":[{"lease_id":")" +
+             lease(pulled[1]) + R"("}]})");  // max_retries 0: to the dead-letter queue
+  auto peeked = ok("POST", base + "/" + q + "/messages/peek", R"({"batch_size":2})");
+  ok("POST", base + "/" + q + "/messages/purge",
+     R"({"refs":[{"ref":")" + std::string(peeked.at("messages").at(0).at("ref").as_string()) +
+         R"("}]})");
+  server.clock().advance_ms(30'000);  // the leases end
+
+  auto expect_agree = [&](const std::string& queue_id) {
+    auto metrics = ok("GET", base + "/" + queue_id + "/metrics", "");
+    storage::database db = storage::database::open(server.db_path());
+    auto rows = db.prepare(
+        "SELECT count(*), coalesce(sum(size_bytes), 0), coalesce(min(timestamp_ms), 0) "
+        "FROM messages WHERE account_id = 'acc' AND queue_id = ?1");
+    rows->bind(1, queue_id);
+    ASSERT_TRUE(rows->step());
+    EXPECT_EQ(metrics.at("backlog_count"), rows->column_int64(0)) << queue_id;
+    EXPECT_EQ(metrics.at("backlog_bytes"), rows->column_int64(1)) << queue_id;
+    EXPECT_EQ(metrics.at("oldest_message_timestamp_ms"), rows->column_int64(2)) << queue_id;
+  };
+  expect_agree(q);
+  auto pulled_again = ok("POST", base + "/" + q + "/messages/pull", R"({"batch_size":100})");
+  expect_agree(q);
+  auto dlq = ok("GET", base + "?name=mixed-dlq", "");
+  std::string dlq_id(dlq.at(0).at("queue_id").as_string());
+  expect_agree(dlq_id);
+  // The pull's own metrics are the metrics route's.
+  EXPECT_EQ(pulled_again.at("metadata").at("metrics"), ok("GET", base + "/" + q + "/metrics", ""));
+  EXPECT_EQ(pulled_again.at("message_backlog_count"),
+            pulled_again.at("metadata").at("metrics").at("backlog_count"));
+}
+
 class strict_delivery : public delivery {
  protected:
   strict_delivery() : delivery([](config& c) { c.strict = true; }) {}
 };
+
+TEST_F(strict_delivery, batch_to_an_unknown_queue_is_10104) {
+  auto r = client.post(base + "/unknown/messages/batch", R"({"messages":[{"body":1}]})");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10104);
+}
 
 TEST_F(strict_delivery, pull_needs_an_http_pull_consumer) {
   std::string q = create("strict");

@@ -139,8 +139,20 @@ TEST_F(queues, control_plane_errors) {
   EXPECT_EQ(error_code("POST", base + "/" + id, "{}", 405), 10405);
   EXPECT_EQ(error_code("DELETE", base, "", 405), 10405);
   EXPECT_EQ(error_code("GET", base + "/" + id + "/purge/x", "", 400), 7003);
+  std::string other = create("other");
+  EXPECT_EQ(error_code("PUT", base + "/" + other, R"({"queue_name":"taken"})", 409), 11009);
+  EXPECT_EQ(error_code("PATCH", base + "/" + other, R"({"queue_name":"taken"})", 409), 11009);
+  EXPECT_EQ(error_code("PUT", base + "/unknown", R"({"queue_name":"fresh"})", 404), 11000);
+  EXPECT_EQ(
+      error_code("POST", base + "/unknown/purge", R"({"delete_messages_permanently":true})", 404),
+      11000);
+  EXPECT_EQ(error_code("GET", base + "/unknown/purge", "", 404), 11000);
+  // Credentials guard the control plane too.
+  auto r = client.request("GET", base, "", {});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(r.json().at("errors").at(0).at("code"), 9106);
   // Nothing above created a queue.
-  EXPECT_EQ(ok("GET", base).as_array().size(), 1u);
+  EXPECT_EQ(ok("GET", base).as_array().size(), 2u);
 }
 
 TEST_F(queues, consumers_lifecycle) {
