@@ -2,11 +2,14 @@
 #include "server/app.hpp"
 
 #include <boost/json/object.hpp>
+#include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string_view>
 
 #include "server/auth.hpp"
 #include "server/envelope.hpp"
+#include "server/handlers/inspect.hpp"
 #include "server/handlers/messages.hpp"
 #include "server/handlers/queues.hpp"
 #include "server/storage_call.hpp"
@@ -73,6 +76,9 @@ const std::vector<app::route_entry>& app::route_table() {
       {"GET", consumer, true, &get_consumer},
       {"PUT", consumer, true, &put_consumer},
       {"DELETE", consumer, true, &delete_consumer},
+      {"GET", "/_flareq/queues", true, &inspect_queues},
+      {"GET", "/_flareq/queues/:account_id/:queue_id/messages", true, &inspect_messages},
+      {"POST", "/_flareq/reset", true, &reset_all},
   };
   return table;
 }
@@ -88,6 +94,7 @@ app::app(storage::writer& writer, const config& settings, const logger& log)
 boost::asio::awaitable<http_response> app::handle(const http_request& req) {
   auto started = std::chrono::steady_clock::now();
   http_response res;
+  std::optional<api_error> failure;
   try {
     route_match m = router_.match(req.method, req.target);
     bool is_public =
@@ -103,46 +110,51 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     handler_result out = co_await route_table()[m.index].handler(context_, req, m.params);
     res.body = render_success(out.result, out.result_info ? &*out.result_info : nullptr);
   } catch (const api_error& e) {
-    res.status = static_cast<unsigned>(e.status());
-    res.body = render_failure(e);
-    if (e.code() == errc::internal || e.code() == errc::not_ready) {
-      log_.write(log_level::error, req.method + " " + req.target + ": " + e.what());
-    }
+    failure = e;
   } catch (const std::exception& e) {
-    api_error error(errc::internal, e.what());
-    res.status = static_cast<unsigned>(error.status());
-    res.body = render_failure(error);
-    log_.write(log_level::error, req.method + " " + req.target + ": " + e.what());
+    failure = api_error(errc::internal, e.what());
   }
-  log_access(req, res.status, started);
+  if (failure) {
+    res.status = static_cast<unsigned>(failure->status());
+    res.body = render_failure(*failure);
+  }
+  log_access(req, res.status, started, failure ? &failure->errors().front() : nullptr);
   co_return res;
 }
 
 http_response app::reject(const http_request& req, const api_error& error,
                           std::chrono::steady_clock::time_point started) const {
   http_response res{static_cast<unsigned>(error.status()), render_failure(error)};
-  log_access(req, res.status, started);
+  log_access(req, res.status, started, &error.errors().front());
   return res;
 }
 
 void app::log_access(const http_request& req, unsigned status,
-                     std::chrono::steady_clock::time_point started) const {
-  if (!log_.enabled(log_level::info)) return;
+                     std::chrono::steady_clock::time_point started,
+                     const error_detail* error) const {
+  // Server errors are logged whatever the level; the rest as info.
+  log_level level = status >= 500 ? log_level::error : log_level::info;
+  if (!log_.enabled(level)) return;
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   char duration[32];
-  std::snprintf(duration, sizeof duration, "%.2fms", ms);
-  std::string line = req.remote;
-  line += ' ';
-  line += req.method;
-  line += ' ';
-  line += path;
-  line += ' ';
-  line += std::to_string(status);
-  line += ' ';
-  line += duration;
-  log_.write(log_level::info, line);
+  std::snprintf(duration, sizeof duration, "%.2f", ms);
+  std::string line = req.remote + " " + req.method + " " + std::string(path) + " " +
+                     std::to_string(status) + " " + duration + "ms";
+  std::vector<log_field> fields = {
+      {"request_id", json::value(req.request_id)},
+      {"remote", json::value(req.remote), false},
+      {"method", json::value(req.method), false},
+      {"path", json::value(path), false},
+      {"status", json::value(status), false},
+      {"duration_us", json::value(static_cast<std::int64_t>(std::llround(ms * 1000))), false},
+  };
+  if (error != nullptr) {
+    fields.push_back({"error_code", json::value(error->code)});
+    fields.push_back({"error", json::value(error->message)});
+  }
+  log_.write(level, line, fields);
 }
 
 }  // namespace flareq

@@ -38,8 +38,9 @@ class app {
   struct route_entry;
   static const std::vector<route_entry>& route_table();
 
+  // One line per request; error is the failure's first entry, when any.
   void log_access(const http_request& req, unsigned status,
-                  std::chrono::steady_clock::time_point started) const;
+                  std::chrono::steady_clock::time_point started, const error_detail* error) const;
 
   handler_context context_;
   const logger& log_;

@@ -1,15 +1,21 @@
 // Flags and environment variables, on Boost.Program_options (see config.hpp).
 #include "server/config.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <boost/program_options.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <sstream>
 
+#include "server/api_error.hpp"
+#include "server/handlers/common.hpp"
 #include "server/router.hpp"
 
 namespace flareq {
 namespace po = boost::program_options;
+namespace json = boost::json;
 namespace {
 
 // One row per setting: flag, its environment twin, and whether the variable
@@ -31,6 +37,8 @@ constexpr env_twin env_twins[] = {
     {"threads", "FLAREQ_THREADS", false},
     {"log-level", "FLAREQ_LOG_LEVEL", false},
     {"max-body-bytes", "FLAREQ_MAX_BODY_BYTES", false},
+    {"log-format", "FLAREQ_LOG_FORMAT", false},
+    {"config", "FLAREQ_CONFIG", false},
 };
 
 po::options_description describe() {
@@ -41,6 +49,9 @@ po::options_description describe() {
   desc.add_options()
     ("help,h", "show this help and exit")
     ("version", "show the version and exit")
+    ("config", po::value<std::string>()->value_name("FILE"),
+     "read settings and queues to provision from a JSON file; flags and variables win over "
+     "it [FLAREQ_CONFIG]")
     ("host", po::value<std::string>()->default_value(d.host)->value_name("ADDR"),
      "listen address [FLAREQ_HOST]")
     ("port", po::value<int>()->default_value(d.port)->value_name("N"),
@@ -62,6 +73,8 @@ po::options_description describe() {
      "I/O threads, 1 to 64 [FLAREQ_THREADS]")
     ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
      "debug, info (one access line per request), warn or error [FLAREQ_LOG_LEVEL]")
+    ("log-format", po::value<std::string>()->default_value("text")->value_name("FORMAT"),
+     "text, or json: one JSON object per line [FLAREQ_LOG_FORMAT]")
     ("max-body-bytes", po::value<std::size_t>()->default_value(d.max_body_bytes)->value_name("N"),
      "largest request body; larger ones get 413/10205 [FLAREQ_MAX_BODY_BYTES]");
   // clang-format on
@@ -78,32 +91,20 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-bool is_valid_queue_name(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name.front()) || !alnum(name.back())) return false;
-  for (char c : name) {
-    if (!alnum(c) && c != '-') return false;
-  }
-  return true;
-}
-
 storage::declared_queue parse_queue(const std::string& text) {
   auto eq = text.find('=');
   storage::declared_queue q;
   q.name = text.substr(0, eq);
   q.id = eq == std::string::npos ? q.name : text.substr(eq + 1);
-  if (!is_valid_queue_name(q.name)) {
-    throw config_error("--queue " + text +
-                       ": the name must be 1 to 63 letters, digits or dashes, " +
-                       "starting and ending with a letter or digit");
+  if (!handlers::is_valid_queue_name(q.name)) {
+    throw config_error("queue", "--queue " + text +
+                                    ": the name must be 1 to 63 letters, digits or dashes, " +
+                                    "starting and ending with a letter or digit");
   }
   if (!is_valid_identifier(q.id)) {
-    throw config_error("--queue " + text + ": the id must be 1 to 32 characters of " +
-                       "[A-Za-z0-9_-]" +
-                       (eq == std::string::npos ? " (a longer name needs NAME=ID)" : ""));
+    throw config_error(
+        "queue", "--queue " + text + ": the id must be 1 to 32 characters of " + "[A-Za-z0-9_-]" +
+                     (eq == std::string::npos ? " (a longer name needs NAME=ID)" : ""));
   }
   return q;
 }
@@ -117,6 +118,229 @@ env_lookup process_env() {
     return std::string(value);
   };
 }
+
+namespace {
+
+// Builds the settings from the stored options, checking each value; a bad
+// one throws config_error naming its option.
+config settings_from(const po::variables_map& vm) {
+  config c;
+  auto fail = [](const char* key, const std::string& message) -> void {
+    throw config_error(key, "--" + std::string(key) + " " + message);
+  };
+  c.host = vm["host"].as<std::string>();
+  if (c.host.empty()) fail("host", "must not be empty");
+  int port = vm["port"].as<int>();
+  if (port < 0 || port > 65535) fail("port", "must be 0 to 65535, not " + std::to_string(port));
+  c.port = static_cast<std::uint16_t>(port);
+  c.db = vm["db"].as<std::string>();
+  if (c.db.empty()) fail("db", "must not be empty");
+  if (vm.count("api-token") != 0) {
+    for (const std::string& t : vm["api-token"].as<std::vector<std::string>>()) {
+      if (t.empty() || t.find_first_of(" \t\r\n") != std::string::npos) {
+        fail("api-token", "must be a non-empty token without spaces");
+      }
+      c.api_tokens.push_back(t);
+    }
+  }
+  c.strict = vm["strict"].as<bool>();
+  if (vm.count("queue") != 0) {
+    std::set<std::string> names, ids;
+    for (const std::string& text : vm["queue"].as<std::vector<std::string>>()) {
+      storage::declared_queue q = parse_queue(text);
+      if (!names.insert(q.name).second) fail("queue", q.name + " is declared twice");
+      if (!ids.insert(q.id).second) fail("queue", "id " + q.id + " is declared twice");
+      c.queues.push_back(std::move(q));
+    }
+  }
+  c.max_delay_seconds = vm["max-delay-seconds"].as<std::int64_t>();
+  if (c.max_delay_seconds < 0 || c.max_delay_seconds > 86400) {
+    fail("max-delay-seconds", "must be 0 to 86400");
+  }
+  c.threads = vm["threads"].as<int>();
+  if (c.threads < 1 || c.threads > 64) fail("threads", "must be 1 to 64");
+  auto level = parse_log_level(vm["log-level"].as<std::string>());
+  if (!level) fail("log-level", "must be debug, info, warn or error");
+  c.level = *level;
+  auto format = parse_log_format(vm["log-format"].as<std::string>());
+  if (!format) fail("log-format", "must be text or json");
+  c.format = *format;
+  c.max_body_bytes = vm["max-body-bytes"].as<std::size_t>();
+  if (c.max_body_bytes < 256 * 1024 || c.max_body_bytes > 64 * 1024 * 1024) {
+    fail("max-body-bytes", "must be 262144 to 67108864");
+  }
+  if (vm.count("config") != 0) c.config_file = vm["config"].as<std::string>();
+  return c;
+}
+
+// The keys of the configuration file: each names an option (flag name with
+// "_" for "-"), but for "accounts", which lists queues to provision.
+struct file_key {
+  const char* key;
+  const char* option;
+  enum kind_t { text, number, boolean, text_list } kind;
+};
+
+constexpr file_key file_keys[] = {
+    {"host", "host", file_key::text},
+    {"port", "port", file_key::number},
+    {"db", "db", file_key::text},
+    {"api_tokens", "api-token", file_key::text_list},
+    {"strict", "strict", file_key::boolean},
+    {"queues", "queue", file_key::text_list},
+    {"max_delay_seconds", "max-delay-seconds", file_key::number},
+    {"threads", "threads", file_key::number},
+    {"log_level", "log-level", file_key::text},
+    {"log_format", "log-format", file_key::text},
+    {"max_body_bytes", "max-body-bytes", file_key::number},
+};
+
+[[noreturn]] void file_error(const std::string& file, const std::string& key,
+                             const std::string& message) {
+  throw config_error(key, file + ": \"" + key + "\": " + message);
+}
+
+std::string scalar_text(const json::value& v, file_key::kind_t kind, const std::string& file,
+                        const std::string& key) {
+  if (kind == file_key::text && v.is_string()) return std::string(v.get_string());
+  if (kind == file_key::number && v.is_int64()) return std::to_string(v.get_int64());
+  if (kind == file_key::boolean && v.is_bool()) return v.get_bool() ? "true" : "false";
+  static constexpr const char* wanted[] = {"a string", "a whole number", "true or false",
+                                           "a list of strings"};
+  file_error(file, key, std::string("must be ") + wanted[kind]);
+}
+
+std::vector<storage::account_spec> read_accounts(const json::value& v, const std::string& file,
+                                                 std::int64_t max_delay) {
+  std::vector<storage::account_spec> out;
+  const json::array* accounts = v.if_array();
+  if (accounts == nullptr) file_error(file, "accounts", "must be a list of accounts");
+  for (std::size_t a = 0; a < accounts->size(); ++a) {
+    std::string where = "accounts[" + std::to_string(a) + "]";
+    const json::object* account = (*accounts)[a].if_object();
+    if (account == nullptr) file_error(file, where, "must be an object");
+    storage::account_spec spec;
+    const json::value* id = account->if_contains("id");
+    if (id == nullptr || !id->is_string() || !is_valid_identifier(id->get_string())) {
+      file_error(file, where + ".id", "must be 1 to 32 characters of [A-Za-z0-9_-]");
+    }
+    spec.id = id->get_string();
+    for (const auto& [k, unused] : *account) {
+      if (k != "id" && k != "queues") file_error(file, where + "." + std::string(k), "unknown key");
+    }
+    const json::value* queues = account->if_contains("queues");
+    if (queues != nullptr && !queues->is_array()) {
+      file_error(file, where + ".queues", "must be a list of queues");
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; queues != nullptr && i < queues->get_array().size(); ++i) {
+      std::string at = where + ".queues[" + std::to_string(i) + "]";
+      const json::object* q = queues->get_array()[i].if_object();
+      if (q == nullptr) file_error(file, at, "must be an object");
+      for (const auto& [k, unused] : *q) {
+        if (k != "name" && k != "id" && k != "settings" && k != "consumer") {
+          file_error(file, at + "." + std::string(k), "unknown key");
+        }
+      }
+      storage::queue_spec queue;
+      const json::value* name = q->if_contains("name");
+      if (name == nullptr || !name->is_string() ||
+          !handlers::is_valid_queue_name(name->get_string())) {
+        file_error(file, at + ".name",
+                   "must be 1 to 63 letters, digits or dashes, starting and ending with a letter "
+                   "or digit");
+      }
+      queue.name = name->get_string();
+      if (!names.insert(queue.name).second) file_error(file, at + ".name", "is listed twice");
+      if (const json::value* qid = q->if_contains("id")) {
+        if (!qid->is_string() || !is_valid_identifier(qid->get_string())) {
+          file_error(file, at + ".id", "must be 1 to 32 characters of [A-Za-z0-9_-]");
+        }
+        queue.id = qid->get_string();
+      }
+      try {
+        queue.settings = handlers::read_queue_settings(*q, {}, max_delay);
+      } catch (const api_error& e) {
+        file_error(file, at + ".settings", e.what());
+      }
+      if (const json::value* consumer = q->if_contains("consumer")) {
+        try {
+          queue.consumer = handlers::read_consumer_input(*consumer, max_delay);
+        } catch (const api_error& e) {
+          file_error(file, at + ".consumer", e.what());
+        }
+      }
+      spec.queues.push_back(std::move(queue));
+    }
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+// Reads the configuration file: its settings are stored into vm below the
+// flags and variables already there; its accounts are returned. Every
+// problem throws config_error naming the file and the key.
+std::vector<storage::account_spec> load_config_file(const std::string& file,
+                                                    const po::options_description& desc,
+                                                    po::variables_map& vm) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw config_error("config", file + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  json::value root = json::parse(text.str(), ec);
+  if (ec) throw config_error("config", file + ": not valid JSON (" + ec.message() + ")");
+  const json::object* obj = root.if_object();
+  if (obj == nullptr) throw config_error("config", file + ": must hold a JSON object");
+
+  po::parsed_options from_file(&desc);
+  for (const auto& [key_view, value] : *obj) {
+    std::string key(key_view);
+    if (key == "accounts") continue;
+    const file_key* known = nullptr;
+    for (const file_key& k : file_keys) {
+      if (key == k.key) known = &k;
+    }
+    if (known == nullptr) file_error(file, key, "unknown key");
+    po::option o;
+    o.string_key = known->option;
+    if (known->kind == file_key::text_list) {
+      const json::array* list = value.if_array();
+      if (list == nullptr) file_error(file, key, "must be a list of strings");
+      for (const json::value& item : *list) {
+        if (!item.is_string()) file_error(file, key, "must be a list of strings");
+        o.value.emplace_back(item.get_string());
+      }
+    } else {
+      o.value.push_back(scalar_text(value, known->kind, file, key));
+    }
+    from_file.options.push_back(std::move(o));
+  }
+  // The file's own values must be valid, whatever overrides them.
+  po::variables_map alone;
+  try {
+    po::store(from_file, alone);
+    po::notify(alone);
+    settings_from(alone);
+  } catch (const po::error& e) {
+    throw config_error("config", file + ": " + e.what());
+  } catch (const config_error& e) {
+    std::string key = e.key();
+    for (const file_key& k : file_keys) {
+      if (key == k.option) key = k.key;
+    }
+    file_error(file, key, e.what());
+  }
+  po::store(from_file, vm);
+  std::vector<storage::account_spec> accounts;
+  if (const json::value* a = obj->if_contains("accounts")) {
+    std::int64_t max_delay = settings_from(alone).max_delay_seconds;
+    accounts = read_accounts(*a, file, max_delay);
+  }
+  return accounts;
+}
+
+}  // namespace
 
 parsed_config parse_config(std::span<const std::string> args, const env_lookup& env) {
   po::options_description desc = describe();
@@ -148,7 +372,6 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
       throw config_error(std::string(twin.env) + "=" + *value + ": " + e.what());
     }
   }
-  po::notify(vm);
 
   parsed_config out;
   if (vm.count("help") != 0) {
@@ -159,46 +382,14 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     out.what = parsed_config::action::version;
     return out;
   }
-  config& c = out.settings;
-  c.host = vm["host"].as<std::string>();
-  int port = vm["port"].as<int>();
-  if (port < 0 || port > 65535)
-    throw config_error("--port must be 0 to 65535, not " + std::to_string(port));
-  c.port = static_cast<std::uint16_t>(port);
-  c.db = vm["db"].as<std::string>();
-  if (c.db.empty()) throw config_error("--db must not be empty");
-  if (vm.count("api-token") != 0) {
-    for (const std::string& t : vm["api-token"].as<std::vector<std::string>>()) {
-      if (t.empty() || t.find_first_of(" \t\r\n") != std::string::npos) {
-        throw config_error("--api-token must be a non-empty token without spaces");
-      }
-      c.api_tokens.push_back(t);
-    }
+  // The file comes last: flags and variables win over it.
+  std::vector<storage::account_spec> accounts;
+  if (vm.count("config") != 0) {
+    accounts = load_config_file(vm["config"].as<std::string>(), desc, vm);
   }
-  c.strict = vm["strict"].as<bool>();
-  if (vm.count("queue") != 0) {
-    std::set<std::string> names, ids;
-    for (const std::string& text : vm["queue"].as<std::vector<std::string>>()) {
-      storage::declared_queue q = parse_queue(text);
-      if (!names.insert(q.name).second)
-        throw config_error("--queue " + q.name + " is declared twice");
-      if (!ids.insert(q.id).second) throw config_error("--queue id " + q.id + " is declared twice");
-      c.queues.push_back(std::move(q));
-    }
-  }
-  c.max_delay_seconds = vm["max-delay-seconds"].as<std::int64_t>();
-  if (c.max_delay_seconds < 0 || c.max_delay_seconds > 86400) {
-    throw config_error("--max-delay-seconds must be 0 to 86400");
-  }
-  c.threads = vm["threads"].as<int>();
-  if (c.threads < 1 || c.threads > 64) throw config_error("--threads must be 1 to 64");
-  auto level = parse_log_level(vm["log-level"].as<std::string>());
-  if (!level) throw config_error("--log-level must be debug, info, warn or error");
-  c.level = *level;
-  c.max_body_bytes = vm["max-body-bytes"].as<std::size_t>();
-  if (c.max_body_bytes < 256 * 1024 || c.max_body_bytes > 64 * 1024 * 1024) {
-    throw config_error("--max-body-bytes must be 262144 to 67108864");
-  }
+  po::notify(vm);
+  out.settings = settings_from(vm);
+  out.settings.accounts = std::move(accounts);
   return out;
 }
 
@@ -206,7 +397,9 @@ std::string help_text() {
   std::ostringstream out;
   out << "flareq " << FLAREQ_VERSION
       << ": a local emulator of the Cloudflare Queues REST API\n\n"
-         "Usage: flareq [options]\n\n"
+         "Usage: flareq [options]\n"
+         "       flareq healthcheck [options]   exit 0 when the flareq at --host/--port is "
+         "ready\n\n"
          "Point the SDK at it with CLOUDFLARE_BASE_URL=http://127.0.0.1:8789/client/v4\n"
          "(wrangler: CLOUDFLARE_API_BASE_URL). Every route also answers without /client/v4.\n\n"
       << describe()

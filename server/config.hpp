@@ -28,13 +28,23 @@ struct config {
   std::int64_t max_delay_seconds = 86400;       // largest delay_seconds accepted
   int threads = 2;                              // I/O threads
   log_level level = log_level::info;            // info: one access line per request
+  log_format format = log_format::text;         // text, or one JSON object per line
   std::size_t max_body_bytes = 1024 * 1024;     // transport limit on request bodies
+  std::string config_file;                      // the --config file, if any
+  std::vector<storage::account_spec> accounts;  // queues the config file provisions
 };
 
 // A flag or variable that cannot be used; the message names it.
 class config_error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit config_error(const std::string& what) : std::runtime_error(what) {}
+  // key: the option (flag name without dashes) the error is about.
+  config_error(std::string key, const std::string& what)
+      : std::runtime_error(what), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
 };
 
 struct parsed_config {

@@ -1,6 +1,8 @@
 // Wiring of one flareq (see instance.hpp).
 #include "server/instance.hpp"
 
+#include <future>
+
 #include "server/app.hpp"
 #include "server/http/server.hpp"
 #include "storage/database.hpp"
@@ -41,7 +43,26 @@ struct instance::parts {
         store(db, clock, random, store_options_of(c)),
         writer(db, store),
         handler(writer, settings, log),
-        server(handler, log, limits_of(c)) {}
+        server(handler, log, limits_of(c)) {
+    if (!c.accounts.empty()) provision();
+  }
+
+  // Provisions the configuration file's queues on the writer, and waits.
+  void provision() {
+    struct provision_job final : storage::job {
+      explicit provision_job(const std::vector<storage::account_spec>& a) : accounts(a) {}
+      void execute(storage::queue_store& s) override {
+        for (const auto& account : accounts) s.provision(account);
+      }
+      void complete(std::exception_ptr error) noexcept override { done.set_value(error); }
+      const std::vector<storage::account_spec>& accounts;
+      std::promise<std::exception_ptr> done;
+    };
+    auto job = std::make_unique<provision_job>(settings.accounts);
+    auto done = job->done.get_future();
+    writer.submit(std::move(job));
+    if (auto error = done.get()) std::rethrow_exception(error);
+  }
 
   const config& settings;
   const logger& log;

@@ -3,7 +3,8 @@
 
 #include <unistd.h>
 
-#include <string>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "storage/clock.hpp"
 #include "storage/ids.hpp"
@@ -18,14 +19,41 @@ std::optional<log_level> parse_log_level(std::string_view text) {
   return std::nullopt;
 }
 
-void logger::write(log_level level, std::string_view line, bool force) const {
+std::optional<log_format> parse_log_format(std::string_view text) {
+  if (text == "text") return log_format::text;
+  if (text == "json") return log_format::json;
+  return std::nullopt;
+}
+
+void logger::write(log_level level, std::string_view message, const std::vector<log_field>& fields,
+                   bool force) const {
   if (!force && !enabled(level)) return;
-  static constexpr std::string_view names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-  std::string out = storage::format_rfc3339_us(storage::system_clock().now_us());
-  out += ' ';
-  out += names[static_cast<int>(level)];
-  out += ' ';
-  out += line;
+  static constexpr std::string_view upper[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+  static constexpr std::string_view lower[] = {"debug", "info", "warn", "error"};
+  std::string time = storage::format_rfc3339_us(storage::system_clock().now_us());
+  std::string out;
+  if (format_ == log_format::json) {
+    boost::json::object line;
+    line["time"] = time;
+    line["level"] = lower[static_cast<int>(level)];
+    line["msg"] = message;
+    for (const log_field& f : fields) line[f.key] = f.value;
+    out = boost::json::serialize(line);
+  } else {
+    out = time;
+    out += ' ';
+    out += upper[static_cast<int>(level)];
+    out += ' ';
+    out += message;
+    for (const log_field& f : fields) {
+      if (!f.in_text) continue;
+      out += ' ';
+      out += f.key;
+      out += '=';
+      out += f.value.is_string() ? boost::json::serialize(f.value.get_string())
+                                 : boost::json::serialize(f.value);
+    }
+  }
   out += '\n';
   // One write(2) per line: atomic with respect to other lines.
   std::size_t done = 0;

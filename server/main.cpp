@@ -1,5 +1,6 @@
 // flareq's entry point: parse the settings, run one instance until SIGINT
 // or SIGTERM. Wiring only; everything else lives in the libraries.
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -7,15 +8,20 @@
 #include <vector>
 
 #include "server/config.hpp"
+#include "server/healthcheck.hpp"
 #include "server/instance.hpp"
 #include "server/log.hpp"
 #include "storage/clock.hpp"
 #include "storage/database.hpp"
 #include "storage/ids.hpp"
+#include "storage/queue_store.hpp"
 
 int main(int argc, char** argv) {
   using namespace flareq;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // `flareq healthcheck [flags]`: the same settings, then one question to /readyz.
+  bool healthcheck = !args.empty() && args.front() == "healthcheck";
+  if (healthcheck) args.erase(args.begin());
   parsed_config parsed;
   try {
     parsed = parse_config(args, process_env());
@@ -32,7 +38,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const config& settings = parsed.settings;
-  logger log(settings.level);
+  if (healthcheck) return run_healthcheck(settings, std::chrono::seconds(3));
+  logger log(settings.level, settings.format);
   storage::system_clock clock;
   storage::system_random random;
   try {
@@ -45,20 +52,29 @@ int main(int argc, char** argv) {
                    static_cast<unsigned>(settings.port), e.code().message().c_str());
       return 2;
     }
+    std::string address = "http://" + settings.host + ":" + std::to_string(port);
+    std::string mode = settings.strict ? "strict" : "lenient";
+    std::string credentials = settings.api_tokens.empty()
+                                  ? std::string("any well-formed credential")
+                                  : std::to_string(settings.api_tokens.size()) + " API token(s)";
     log.write(log_level::info,
-              "flareq " FLAREQ_VERSION " listening on http://" + settings.host + ":" +
-                  std::to_string(port) + " (database " + settings.db + ", " +
-                  (settings.strict ? "strict" : "lenient") + ", " +
-                  (settings.api_tokens.empty()
-                       ? std::string("any well-formed credential")
-                       : std::to_string(settings.api_tokens.size()) + " API token(s)") +
-                  ")",
+              "flareq " FLAREQ_VERSION " listening on " + address + " (database " + settings.db +
+                  ", " + mode + ", " + credentials + ")",
+              {{"version", boost::json::value(FLAREQ_VERSION), false},
+               {"address", boost::json::value(address), false},
+               {"database", boost::json::value(settings.db), false},
+               {"mode", boost::json::value(mode), false},
+               {"credentials", boost::json::value(credentials), false}},
               true);
     flareq.wait();
-    log.write(log_level::info, "stopped cleanly", true);
+    log.write(log_level::info, "stopped cleanly", {}, true);
     return 0;
   } catch (const storage::database_error& e) {
     std::fprintf(stderr, "flareq: database %s: %s\n", settings.db.c_str(), e.what());
+    return 2;
+  } catch (const storage::store_error& e) {
+    std::fprintf(stderr, "flareq: %s: cannot provision its queues: %s\n",
+                 settings.config_file.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flareq: %s\n", e.what());

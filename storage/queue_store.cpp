@@ -519,6 +519,68 @@ purge_refs_result queue_store::purge_messages(std::string_view account_id,
   return out;
 }
 
+std::vector<queue_overview> queue_store::all_queues() {
+  std::vector<queue_record> queues;
+  {
+    auto q = db_.prepare("SELECT " + std::string(queue_columns) +
+                         " FROM queues ORDER BY account_id, created_us, rowid");
+    while (q->step()) queues.push_back(read_queue(*q));
+  }
+  std::vector<queue_overview> out;
+  for (queue_record& r : queues) {
+    r.consumer = find_consumer(r.account_id, r.queue_id);
+    queue_metrics m = metrics(r.account_id, r.queue_id);
+    out.push_back({std::move(r), m});
+  }
+  return out;
+}
+
+message_page queue_store::inspect_messages(std::string_view account_id, std::string_view queue_id,
+                                           std::int64_t page, std::int64_t per_page) {
+  message_page out;
+  out.total_count = metrics(account_id, queue_id).backlog_count;
+  auto q = db_.prepare("SELECT " + std::string(message_columns) +
+                       ", lease_id IS NOT NULL FROM messages WHERE account_id = ?1 AND "
+                       "queue_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4");
+  q->bind(1, account_id).bind(2, queue_id).bind(3, per_page).bind(4, (page - 1) * per_page);
+  std::int64_t now_ms = clock_.now_ms();
+  while (q->step()) {
+    message_record m = read_message(*q, account_id, queue_id);
+    message_state state = m.visible_at_ms <= now_ms ? message_state::ready
+                          : q->column_int64(9) != 0 ? message_state::leased
+                                                    : message_state::delayed;
+    out.messages.push_back({std::move(m), state});
+  }
+  return out;
+}
+
+reset_counts queue_store::reset() {
+  reset_counts out;
+  auto count = [&](std::string_view sql) {
+    auto q = db_.prepare(sql);
+    q->step();
+    return q->column_int64(0);
+  };
+  out.queues = count("SELECT count(*) FROM queues");
+  out.messages = count("SELECT count(*) FROM messages");
+  db_.exec("DELETE FROM messages; DELETE FROM consumers; DELETE FROM queues;");
+  return out;
+}
+
+void queue_store::provision(const account_spec& account) {
+  for (const queue_spec& spec : account.queues) {
+    std::optional<queue_record> queue = spec.id.empty() ? find_queue_by_name(account.id, spec.name)
+                                                        : find_queue(account.id, spec.id);
+    queue_record q = queue ? update_queue(account.id, queue->queue_id, spec.name, spec.settings)
+                           : insert_queue(account.id, spec.id.empty() ? hex_id(random_) : spec.id,
+                                          spec.name, spec.settings);
+    if (!spec.consumer) continue;
+    std::optional<consumer_record> current = find_consumer(account.id, q.queue_id);
+    write_consumer(account.id, q, current ? current->consumer_id : hex_id(random_), *spec.consumer,
+                   current ? current->created_us : clock_.now_us());
+  }
+}
+
 // ---- consumers ------------------------------------------------------------
 
 std::optional<consumer_record> queue_store::find_consumer(std::string_view account_id,

@@ -112,6 +112,29 @@ struct queue_record {
   std::optional<consumer_record> consumer;
 };
 
+// A queue that the configuration file provisions at start-up.
+struct queue_spec {
+  std::string name;
+  std::string id;  // "" lets flareq choose (or keeps the id of the queue of that name)
+  queue_settings settings;
+  std::optional<consumer_input> consumer;
+};
+
+struct account_spec {
+  std::string id;
+  std::vector<queue_spec> queues;
+};
+
+struct queue_overview {
+  queue_record queue;
+  queue_metrics metrics;
+};
+
+struct reset_counts {
+  std::int64_t queues = 0;
+  std::int64_t messages = 0;
+};
+
 struct queue_page {
   std::vector<queue_record> queues;
   std::int64_t total_count = 0;  // matching queues on every page
@@ -129,6 +152,19 @@ struct message_record {
   std::int64_t delay_seconds = 0;
   std::int64_t visible_at_ms = 0;
   std::int64_t attempts = 0;
+};
+
+// A message as the inspection routes show it.
+enum class message_state { ready, delayed, leased };
+
+struct inspected_message {
+  message_record message;
+  message_state state = message_state::ready;
+};
+
+struct message_page {
+  std::vector<inspected_message> messages;
+  std::int64_t total_count = 0;
 };
 
 // A message handed out by pull, with the token of its lease.
@@ -214,6 +250,21 @@ class queue_store {
   // Deletes the messages named by refs (see message_ref).
   purge_refs_result purge_messages(std::string_view account_id, std::string_view queue_id,
                                    const std::vector<std::string>& refs);
+
+  // Inspection (outside the Cloudflare API). Lists every queue of every
+  // account with its metrics.
+  std::vector<queue_overview> all_queues();
+  // Returns the queue's messages in every state, in push order, a page at a time.
+  message_page inspect_messages(std::string_view account_id, std::string_view queue_id,
+                                std::int64_t page, std::int64_t per_page);
+  // Deletes every queue, consumer and message; returns how many there were.
+  reset_counts reset();
+
+  // Makes the account's queues (and their consumers) exist as the spec says:
+  // created when missing, their settings and consumer replaced when present.
+  // Throws store_error(queue_name_taken) when a fixed id's name belongs to
+  // another queue.
+  void provision(const account_spec& account);
 
   // Consumers: one per queue. create throws store_error(consumer_exists);
   // the dead-letter queue is created when missing.

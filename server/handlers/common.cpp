@@ -36,7 +36,64 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+constexpr errc shape = errc::control_body_invalid;
+constexpr std::int64_t min_retention = 60;
+constexpr std::int64_t max_retention = 1'209'600;
+
 }  // namespace
+
+storage::queue_settings read_queue_settings(const json::object& body, storage::queue_settings base,
+                                            std::int64_t max_delay) {
+  const json::value* v = body.if_contains("settings");
+  if (v == nullptr || v->is_null()) return base;
+  const json::object& s = require_object(*v, shape, "settings");
+  if (auto d = optional_int(s, "delivery_delay", 0, max_delay, shape)) base.delivery_delay = *d;
+  if (auto p = optional_bool(s, "delivery_paused", shape)) base.delivery_paused = *p;
+  if (auto r = optional_int(s, "message_retention_period", min_retention, max_retention, shape)) {
+    base.message_retention_period = *r;
+  }
+  return base;
+}
+
+storage::consumer_input read_consumer_input(const json::value& v, std::int64_t max_delay) {
+  const json::object& body = require_object(v, shape, "the request body");
+  storage::consumer_input in;
+  auto type = optional_string(body, "type", shape);
+  if (!type) throw api_error(shape, "type is required (\"worker\" or \"http_pull\")");
+  if (*type == "worker") {
+    in.type = storage::consumer_type::worker;
+  } else if (*type == "http_pull") {
+    in.type = storage::consumer_type::http_pull;
+  } else {
+    throw api_error(shape, "type must be \"worker\" or \"http_pull\"");
+  }
+  if (in.type == storage::consumer_type::worker) {
+    auto script = optional_string(body, "script_name", shape);
+    if (!script) script = optional_string(body, "script", shape);
+    if (!script || script->empty()) throw api_error(shape, "script_name is required for a worker");
+    in.script_name = *script;
+  }
+  if (auto dlq = optional_string(body, "dead_letter_queue", shape)) {
+    if (!dlq->empty() && !is_valid_queue_name(*dlq)) {
+      throw api_error(shape, "dead_letter_queue must be a valid queue name");
+    }
+    in.dead_letter_queue = *dlq;
+  }
+  if (const json::value* s = body.if_contains("settings"); s != nullptr && !s->is_null()) {
+    const json::object& set = require_object(*s, shape, "settings");
+    auto& out = in.settings;
+    out.batch_size = optional_int(set, "batch_size", 1, 100, shape);
+    out.max_retries = optional_int(set, "max_retries", 0, 100, shape);
+    out.retry_delay = optional_int(set, "retry_delay", 0, max_delay, shape);
+    if (in.type == storage::consumer_type::worker) {
+      out.max_concurrency = optional_int(set, "max_concurrency", 1, 250, shape);
+      out.max_wait_time_ms = optional_int(set, "max_wait_time_ms", 0, 60'000, shape);
+    } else {
+      out.visibility_timeout_ms = optional_int(set, "visibility_timeout_ms", 1, 43'200'000, shape);
+    }
+  }
+  return in;
+}
 
 json::value parse_json_body(std::string_view body, bool empty_is_object) {
   if (empty_is_object && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -198,6 +255,21 @@ std::vector<std::string> query_values(std::string_view target, std::string_view 
     rest.remove_prefix(amp + 1);
   }
   return out;
+}
+
+std::int64_t query_whole_number(std::string_view target, std::string_view key,
+                                std::int64_t fallback, std::int64_t hi) {
+  auto values = query_values(target, key);
+  if (values.empty() || values.back().empty()) return fallback;
+  const std::string& text = values.back();
+  std::int64_t n = 0;
+  bool ok = text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (ok) n = std::stoll(text);
+  if (!ok || n < 1 || n > hi) {
+    throw api_error(shape,
+                    std::string(key) + " must be a whole number from 1 to " + std::to_string(hi));
+  }
+  return n;
 }
 
 std::string base64_encode(std::string_view data) {

@@ -54,6 +54,15 @@ boost::asio::awaitable<T> run_store(handler_context& ctx, plane p, Fn op) {
   }
 }
 
+// Reads body["settings"] over base: the fields given replace base's. Throws
+// api_error(control_body_invalid) naming a bad field.
+storage::queue_settings read_queue_settings(const boost::json::object& body,
+                                            storage::queue_settings base, std::int64_t max_delay);
+
+// Reads a consumer: {"type", "script_name", "dead_letter_queue", "settings"}.
+// Throws api_error(control_body_invalid) naming a bad field.
+storage::consumer_input read_consumer_input(const boost::json::value& body, std::int64_t max_delay);
+
 // Tells whether name is a valid queue name (decisions.md, Queues).
 bool is_valid_queue_name(std::string_view name);
 
@@ -63,6 +72,11 @@ boost::json::value metrics_json(const storage::queue_metrics& m);
 
 // Returns every value of key in the target's query string, percent-decoded.
 std::vector<std::string> query_values(std::string_view target, std::string_view key);
+
+// Reads the last value of key in the query string as a whole number from 1
+// to hi; fallback when absent. Throws api_error(control_body_invalid).
+std::int64_t query_whole_number(std::string_view target, std::string_view key,
+                                std::int64_t fallback, std::int64_t hi);
 
 // RFC 4648 base64 with padding.
 std::string base64_encode(std::string_view data);

@@ -26,7 +26,8 @@ struct http_request {
   std::optional<std::string> authorization;  // headers; nullopt when absent
   std::optional<std::string> auth_email;
   std::optional<std::string> auth_key;
-  std::string remote;  // peer address, for the log
+  std::string remote;      // peer address, for the log
+  std::string request_id;  // sent back in X-Request-Id and named in the log line
 };
 
 // Shared by every handler; read-only while the server runs.

@@ -14,8 +14,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr errc shape = errc::control_body_invalid;
-constexpr std::int64_t min_retention = 60;
-constexpr std::int64_t max_retention = 1'209'600;
 constexpr std::int64_t max_per_page = 1000;
 constexpr std::int64_t default_per_page = 100;
 
@@ -29,20 +27,6 @@ std::string consumer_of(const route_params& p) {
   return std::string(p.get("consumer_id"));
 }
 
-// Reads "settings" over base: given fields replace base's.
-storage::queue_settings read_settings(const json::object& body, storage::queue_settings base,
-                                      std::int64_t max_delay) {
-  const json::value* v = body.if_contains("settings");
-  if (v == nullptr || v->is_null()) return base;
-  const json::object& s = require_object(*v, shape, "settings");
-  if (auto d = optional_int(s, "delivery_delay", 0, max_delay, shape)) base.delivery_delay = *d;
-  if (auto p = optional_bool(s, "delivery_paused", shape)) base.delivery_paused = *p;
-  if (auto r = optional_int(s, "message_retention_period", min_retention, max_retention, shape)) {
-    base.message_retention_period = *r;
-  }
-  return base;
-}
-
 std::optional<std::string> read_name(const json::object& body, bool required) {
   auto name = optional_string(body, "queue_name", shape);
   if (!name) {
@@ -53,67 +37,13 @@ std::optional<std::string> read_name(const json::object& body, bool required) {
   return name;
 }
 
-std::int64_t query_int(const http_request& req, std::string_view key, std::int64_t fallback,
-                       std::int64_t hi) {
-  auto values = query_values(req.target, key);
-  if (values.empty() || values.back().empty()) return fallback;
-  const std::string& text = values.back();
-  std::int64_t n = 0;
-  bool ok = text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
-  if (ok) n = std::stoll(text);
-  if (!ok || n < 1 || n > hi) {
-    throw api_error(shape,
-                    std::string(key) + " must be a whole number from 1 to " + std::to_string(hi));
-  }
-  return n;
-}
-
-storage::consumer_input read_consumer(const json::value& v, std::int64_t max_delay) {
-  const json::object& body = require_object(v, shape, "the request body");
-  storage::consumer_input in;
-  auto type = optional_string(body, "type", shape);
-  if (!type) throw api_error(shape, "type is required (\"worker\" or \"http_pull\")");
-  if (*type == "worker") {
-    in.type = storage::consumer_type::worker;
-  } else if (*type == "http_pull") {
-    in.type = storage::consumer_type::http_pull;
-  } else {
-    throw api_error(shape, "type must be \"worker\" or \"http_pull\"");
-  }
-  if (in.type == storage::consumer_type::worker) {
-    auto script = optional_string(body, "script_name", shape);
-    if (!script) script = optional_string(body, "script", shape);
-    if (!script || script->empty()) throw api_error(shape, "script_name is required for a worker");
-    in.script_name = *script;
-  }
-  if (auto dlq = optional_string(body, "dead_letter_queue", shape)) {
-    if (!dlq->empty() && !is_valid_queue_name(*dlq)) {
-      throw api_error(shape, "dead_letter_queue must be a valid queue name");
-    }
-    in.dead_letter_queue = *dlq;
-  }
-  if (const json::value* s = body.if_contains("settings"); s != nullptr && !s->is_null()) {
-    const json::object& set = require_object(*s, shape, "settings");
-    auto& out = in.settings;
-    out.batch_size = optional_int(set, "batch_size", 1, 100, shape);
-    out.max_retries = optional_int(set, "max_retries", 0, 100, shape);
-    out.retry_delay = optional_int(set, "retry_delay", 0, max_delay, shape);
-    if (in.type == storage::consumer_type::worker) {
-      out.max_concurrency = optional_int(set, "max_concurrency", 1, 250, shape);
-      out.max_wait_time_ms = optional_int(set, "max_wait_time_ms", 0, 60'000, shape);
-    } else {
-      out.visibility_timeout_ms = optional_int(set, "visibility_timeout_ms", 1, 43'200'000, shape);
-    }
-  }
-  return in;
-}
-
 }  // namespace
 
 boost::asio::awaitable<handler_result> list_queues(handler_context& ctx, const http_request& req,
                                                    const route_params& params) {
-  std::int64_t page = query_int(req, "page", 1, 1'000'000);
-  std::int64_t per_page = query_int(req, "per_page", default_per_page, max_per_page);
+  std::int64_t page = query_whole_number(req.target, "page", 1, 1'000'000);
+  std::int64_t per_page =
+      query_whole_number(req.target, "per_page", default_per_page, max_per_page);
   std::vector<std::string> names = query_values(req.target, "name");
   std::erase(names, std::string());
   auto op = [account = account_of(params), names = std::move(names), page,
@@ -138,7 +68,7 @@ boost::asio::awaitable<handler_result> create_queue(handler_context& ctx, const 
   json::value body = parse_json_body(req.body);
   const json::object& obj = require_object(body, shape, "the request body");
   std::string name = *read_name(obj, true);
-  storage::queue_settings settings = read_settings(obj, {}, ctx.settings.max_delay_seconds);
+  storage::queue_settings settings = read_queue_settings(obj, {}, ctx.settings.max_delay_seconds);
   auto op = [account = account_of(params), name = std::move(name),
              settings](storage::queue_store& store) {
     return store.create_queue(account, name, settings);
@@ -166,14 +96,14 @@ boost::asio::awaitable<handler_result> update_queue(handler_context& ctx, const 
   const json::object& obj = require_object(body, shape, "the request body");
   std::optional<std::string> name = read_name(obj, false);
   // Validated here against the defaults; applied to the stored settings below.
-  read_settings(obj, {}, ctx.settings.max_delay_seconds);
+  read_queue_settings(obj, {}, ctx.settings.max_delay_seconds);
   auto op = [account = account_of(params), queue = queue_of(params), name = std::move(name),
              body = std::move(body), merge,
              max_delay = ctx.settings.max_delay_seconds](storage::queue_store& store) {
     storage::queue_settings base;
     if (merge) base = store.get_queue(account, queue).settings;
     return store.update_queue(account, queue, name,
-                              read_settings(body.as_object(), base, max_delay));
+                              read_queue_settings(body.as_object(), base, max_delay));
   };
   co_return queue_json(
       co_await run_store<storage::queue_record>(ctx, plane::control, std::move(op)));
@@ -251,7 +181,7 @@ boost::asio::awaitable<handler_result> create_consumer(handler_context& ctx,
                                                        const http_request& req,
                                                        const route_params& params) {
   storage::consumer_input in =
-      read_consumer(parse_json_body(req.body), ctx.settings.max_delay_seconds);
+      read_consumer_input(parse_json_body(req.body), ctx.settings.max_delay_seconds);
   auto op = [account = account_of(params), queue = queue_of(params), in = std::move(in)](
                 storage::queue_store& store) { return store.create_consumer(account, queue, in); };
   co_return consumer_json(
@@ -271,7 +201,7 @@ boost::asio::awaitable<handler_result> get_consumer(handler_context& ctx, const 
 boost::asio::awaitable<handler_result> put_consumer(handler_context& ctx, const http_request& req,
                                                     const route_params& params) {
   storage::consumer_input in =
-      read_consumer(parse_json_body(req.body), ctx.settings.max_delay_seconds);
+      read_consumer_input(parse_json_body(req.body), ctx.settings.max_delay_seconds);
   auto op = [account = account_of(params), queue = queue_of(params), consumer = consumer_of(params),
              in = std::move(in)](storage::queue_store& store) {
     return store.put_consumer(account, queue, consumer, in);

@@ -3,6 +3,7 @@
 // default token.
 #include "server/http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,7 +17,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -39,6 +42,13 @@ struct connection {
   beast::tcp_stream stream;
   bool busy = false;  // a request is being handled or answered
 };
+
+std::string random_prefix() {
+  std::random_device device;
+  char out[17];
+  std::snprintf(out, sizeof out, "%08x", static_cast<unsigned>(device()));
+  return out;
+}
 
 std::optional<std::string> header(const http::request<http::string_body>& req,
                                   std::string_view name) {
@@ -68,6 +78,9 @@ struct http_server::impl {
   asio::signal_set signals;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
+  // Request ids: a random prefix per process, then a counter.
+  std::string id_prefix = random_prefix();
+  std::atomic<std::uint64_t> request_counter{1};
   std::mutex mutex;
   std::unordered_set<std::shared_ptr<connection>> connections;  // guarded by mutex
 
@@ -140,7 +153,7 @@ struct http_server::impl {
             api_error(errc::request_too_large,
                       "the limit is " + std::to_string(limits.body_bytes) + " bytes"),
             started);
-        co_await write(conn, parser.get().version(), res, false);
+        co_await write(conn, parser.get().version(), res, false, req.request_id);
         co_return;
       }
       if (ec) co_return;  // closed, timed out, cancelled by stop(), or not HTTP
@@ -152,13 +165,25 @@ struct http_server::impl {
       req.body = std::move(raw.body());
       http_response res = co_await handler.handle(req);
       keep_alive = keep_alive && !stopping.load();
-      if (!co_await write(conn, version, res, keep_alive)) co_return;
+      if (!co_await write(conn, version, res, keep_alive, req.request_id)) co_return;
       if (!keep_alive) co_return;
     }
   }
 
-  static http_request to_request(const http::request<http::string_body>& raw,
-                                 const std::string& remote) {
+  // The client's X-Request-Id when it is short and printable, else a new one.
+  std::string request_id_for(const http::request<http::string_body>& raw) {
+    auto given = header(raw, "X-Request-Id");
+    if (given && !given->empty() && given->size() <= 64 &&
+        std::all_of(given->begin(), given->end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+      return *given;
+    }
+    char id[40];
+    std::snprintf(id, sizeof id, "%s%016llx", id_prefix.c_str(),
+                  static_cast<unsigned long long>(request_counter.fetch_add(1)));
+    return id;
+  }
+
+  http_request to_request(const http::request<http::string_body>& raw, const std::string& remote) {
     http_request req;
     req.method = std::string(raw.method_string());
     req.target = std::string(raw.target());
@@ -166,14 +191,16 @@ struct http_server::impl {
     req.auth_email = header(raw, "X-Auth-Email");
     req.auth_key = header(raw, "X-Auth-Key");
     req.remote = remote;
+    req.request_id = request_id_for(raw);
     return req;
   }
 
   asio::awaitable<bool> write(connection& conn, unsigned version, http_response& res,
-                              bool keep_alive) {
+                              bool keep_alive, const std::string& request_id) {
     http::response<http::string_body> out{static_cast<http::status>(res.status), version};
     out.set(http::field::server, "flareq/" FLAREQ_VERSION);
     out.set(http::field::content_type, "application/json");
+    out.set("X-Request-Id", request_id);
     out.keep_alive(keep_alive);
     out.body() = std::move(res.body);
     out.prepare_payload();

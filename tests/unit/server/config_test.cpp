@@ -1,8 +1,11 @@
 // Settings: flags, environment twins, precedence, validation.
 #include "server/config.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -168,6 +171,139 @@ TEST(config_test, bad_values_name_the_setting) {
           << e.what() << " should mention " << c.mentions;
     }
   }
+}
+
+}  // namespace
+}  // namespace flareq
+
+namespace flareq {
+namespace {
+
+class config_file_test : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    std::string path = dir.file("flareq.json");
+    std::ofstream(path) << text;
+    return path;
+  }
+  test::temp_dir dir;
+};
+
+TEST_F(config_file_test, settings_and_provisioning) {
+  std::string path = write(R"({
+    "host": "0.0.0.0", "port": 9999, "db": "/tmp/f.db", "api_tokens": ["a", "b"],
+    "strict": true, "max_delay_seconds": 43200, "threads": 3, "log_level": "warn",
+    "log_format": "json", "max_body_bytes": 524288, "queues": ["shared"],
+    "accounts": [{"id": "acc1", "queues": [
+      {"name": "orders", "id": "0123456789abcdef0123456789abcdef",
+       "settings": {"delivery_delay": 5, "message_retention_period": 600},
+       "consumer": {"type": "http_pull", "dead_letter_queue": "orders-dlq",
+                    "settings": {"max_retries": 2, "visibility_timeout_ms": 1000}}},
+      {"name": "plain"}]}]
+  })");
+  config c = parse({"--config", path});
+  EXPECT_EQ(c.host, "0.0.0.0");
+  EXPECT_EQ(c.port, 9999);
+  EXPECT_EQ(c.db, "/tmp/f.db");
+  EXPECT_EQ(c.api_tokens, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(c.strict);
+  EXPECT_EQ(c.max_delay_seconds, 43200);
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_EQ(c.level, log_level::warn);
+  EXPECT_EQ(c.format, log_format::json);
+  EXPECT_EQ(c.max_body_bytes, 524288u);
+  ASSERT_EQ(c.queues.size(), 1u);
+  EXPECT_EQ(c.queues[0].name, "shared");
+  ASSERT_EQ(c.accounts.size(), 1u);
+  EXPECT_EQ(c.accounts[0].id, "acc1");
+  ASSERT_EQ(c.accounts[0].queues.size(), 2u);
+  const auto& orders = c.accounts[0].queues[0];
+  EXPECT_EQ(orders.name, "orders");
+  EXPECT_EQ(orders.id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(orders.settings.delivery_delay, 5);
+  EXPECT_EQ(orders.settings.message_retention_period, 600);
+  ASSERT_TRUE(orders.consumer);
+  EXPECT_EQ(orders.consumer->type, storage::consumer_type::http_pull);
+  EXPECT_EQ(orders.consumer->dead_letter_queue, "orders-dlq");
+  EXPECT_EQ(orders.consumer->settings.max_retries, 2);
+  EXPECT_EQ(c.accounts[0].queues[1].id, "");
+  EXPECT_FALSE(c.accounts[0].queues[1].consumer);
+}
+
+TEST_F(config_file_test, flag_beats_environment_beats_file) {
+  std::string path = write(R"({"port": 1111, "db": "file.db", "host": "127.0.0.2",
+                               "log_level": "error"})");
+  config c = parse({"--config", path, "--port", "3333"},
+                   {{"FLAREQ_PORT", "2222"}, {"FLAREQ_DB", "env.db"}});
+  EXPECT_EQ(c.port, 3333);         // flag
+  EXPECT_EQ(c.db, "env.db");       // variable over file
+  EXPECT_EQ(c.host, "127.0.0.2");  // file over default
+  EXPECT_EQ(c.level, log_level::error);
+  // The file can come from the environment too.
+  config e = parse({}, {{"FLAREQ_CONFIG", path}});
+  EXPECT_EQ(e.port, 1111);
+}
+
+TEST_F(config_file_test, every_bad_file_names_its_key) {
+  struct bad_case {
+    std::string text;
+    std::string key;
+  };
+  std::vector<bad_case> cases = {
+      {R"({"prot": 1})", "\"prot\""},
+      {R"({"port": "8789"})", "\"port\""},
+      {R"({"port": 70000})", "\"port\""},
+      {R"({"host": 5})", "\"host\""},
+      {R"({"db": ""})", "\"db\""},
+      {R"({"strict": "yes"})", "\"strict\""},
+      {R"({"api_tokens": "abc"})", "\"api_tokens\""},
+      {R"({"api_tokens": [1]})", "\"api_tokens\""},
+      {R"({"api_tokens": [""]})", "\"api_tokens\""},
+      {R"({"queues": ["-bad-"]})", "\"queues\""},
+      {R"({"max_delay_seconds": 90000})", "\"max_delay_seconds\""},
+      {R"({"threads": 0})", "\"threads\""},
+      {R"({"log_level": "loud"})", "\"log_level\""},
+      {R"({"log_format": "xml"})", "\"log_format\""},
+      {R"({"max_body_bytes": 1})", "\"max_body_bytes\""},
+      {R"({"accounts": {}})", "\"accounts\""},
+      {R"({"accounts": [{"queues": []}]})", "\"accounts[0].id\""},
+      {R"({"accounts": [{"id": "a.b"}]})", "\"accounts[0].id\""},
+      {R"({"accounts": [{"id": "a", "extra": 1}]})", "\"accounts[0].extra\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "no way"}]}]})",
+       "\"accounts[0].queues[0].name\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "q"}, {"name": "q"}]}]})",
+       "\"accounts[0].queues[1].name\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "q", "id": "x.y"}]}]})",
+       "\"accounts[0].queues[0].id\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "q", "settings": {"delivery_delay": -1}}]}]})",
+       "\"accounts[0].queues[0].settings\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "q", "consumer": {"type": "cron"}}]}]})",
+       "\"accounts[0].queues[0].consumer\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "q", "colour": 1}]}]})",
+       "\"accounts[0].queues[0].colour\""},
+  };
+  for (const auto& c : cases) {
+    std::string path = write(c.text);
+    try {
+      parse_config(std::vector<std::string>{"--config", path}, env_of({}));
+      ADD_FAILURE() << "accepted: " << c.text;
+    } catch (const config_error& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      EXPECT_NE(what.find(c.key), std::string::npos) << what << " should name " << c.key;
+    }
+  }
+}
+
+TEST_F(config_file_test, unreadable_or_invalid_files) {
+  for (const std::string& text : {std::string("{nope"), std::string("[1,2]")}) {
+    std::string path = write(text);
+    EXPECT_THROW(parse_config(std::vector<std::string>{"--config", path}, env_of({})), config_error)
+        << text;
+  }
+  EXPECT_THROW(
+      parse_config(std::vector<std::string>{"--config", dir.file("missing.json")}, env_of({})),
+      config_error);
 }
 
 }  // namespace
