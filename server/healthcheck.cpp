@@ -33,23 +33,21 @@ int run_healthcheck(const config& settings, std::chrono::milliseconds timeout) {
     return 1;
   }
   stream.expires_after(timeout);
-  stream.async_connect(asio::ip::tcp::endpoint(address, settings.port),
-                       [&](boost::system::error_code e) {
-                         if (e) {
-                           failure = e;
-                           return;
-                         }
-                         http::async_write(stream, req, [&](boost::system::error_code we, std::size_t) {
-                           if (we) {
-                             failure = we;
-                             return;
-                           }
-                           http::async_read(stream, buffer, res,
-                                            [&](boost::system::error_code re, std::size_t) {
-                                              failure = re;
-                                            });
-                         });
-                       });
+  stream.async_connect(
+      asio::ip::tcp::endpoint(address, settings.port), [&](boost::system::error_code e) {
+        if (e) {
+          failure = e;
+          return;
+        }
+        http::async_write(stream, req, [&](boost::system::error_code we, std::size_t) {
+          if (we) {
+            failure = we;
+            return;
+          }
+          http::async_read(stream, buffer, res,
+                           [&](boost::system::error_code re, std::size_t) { failure = re; });
+        });
+      });
   ioc.run();
   if (failure) {
     std::fprintf(stderr, "flareq healthcheck: %s:%u: %s\n", host.c_str(),

@@ -70,8 +70,7 @@ boost::asio::awaitable<handler_result> reset_all(handler_context& ctx, const htt
                                                  const route_params&) {
   auto op = [](storage::queue_store& store) { return store.reset(); };
   auto removed = co_await run_store<storage::reset_counts>(ctx, plane::control, std::move(op));
-  co_return json::value{{"queues_deleted", removed.queues},
-                        {"messages_deleted", removed.messages}};
+  co_return json::value{{"queues_deleted", removed.queues}, {"messages_deleted", removed.messages}};
 }
 
 }  // namespace flareq::handlers

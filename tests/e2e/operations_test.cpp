@@ -71,8 +71,9 @@ TEST(operations, config_file_provisions_queues_and_consumers_at_start) {
   port = again.wait_for_port();
   ASSERT_NE(port, 0) << again.output();
   http_client second(port);
-  EXPECT_EQ(second.request("GET", "/client/v4/accounts/acc/queues").json().at("result").as_array().size(),
-            3u);
+  EXPECT_EQ(
+      second.request("GET", "/client/v4/accounts/acc/queues").json().at("result").as_array().size(),
+      3u);
   EXPECT_EQ(second.request("GET", "/client/v4/accounts/acc/queues/" + fixed_id + "/metrics")
                 .json()
                 .at("result")
@@ -131,7 +132,7 @@ TEST(operations, json_logs_one_line_per_request_with_its_request_id) {
   }
   EXPECT_EQ(requests[5].at("status"), 400);
   EXPECT_EQ(requests[5].at("error_code"), 10208);  // the cause of an error is logged
-  EXPECT_GE(lines_seen, 9);  // start-up, 7 requests, stop lines
+  EXPECT_GE(lines_seen, 9);                        // start-up, 7 requests, stop lines
 }
 
 TEST(operations, healthcheck_subcommand) {
@@ -217,10 +218,10 @@ TEST_F(inspection, reset_deletes_everything_and_says_how_much) {
 }
 
 TEST_F(inspection, needs_credentials) {
-  for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/_flareq/queues"},
-           {"GET", "/_flareq/queues/a/q/messages"},
-           {"POST", "/_flareq/reset"}}) {
+  for (auto [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/_flareq/queues"},
+                                                        {"GET", "/_flareq/queues/a/q/messages"},
+                                                        {"POST", "/_flareq/reset"}}) {
     auto r = client.request(method, target, "", {});
     EXPECT_EQ(r.status, 400u) << target;
     EXPECT_EQ(r.json().at("errors").at(0).at("code"), 9106) << target;
