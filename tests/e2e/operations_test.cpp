@@ -83,13 +83,45 @@ TEST(operations, config_file_provisions_queues_and_consumers_at_start) {
   EXPECT_EQ(again.wait(), 0);
 }
 
-TEST(operations, bad_config_file_exits_2_naming_the_key) {
+TEST(operations, bad_config_files_exit_2_naming_the_key) {
   temp_dir dir;
-  std::string config = write_file(dir, "bad.json", R"({"port": 8789, "stirct": true})");
-  process p(flareq_binary(), {"--config", config});
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"port": 8789, "stirct": true})", "\"stirct\""},
+      {R"({"port": "8789"})", "\"port\""},
+      {R"({"log_format": "xml"})", "\"log_format\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "bad name"}]}]})",
+       "\"accounts[0].queues[0].name\""},
+      {"{not json", "not valid JSON"},
+  };
+  for (const auto& [text, key] : cases) {
+    std::string config = write_file(dir, "bad.json", text);
+    process p(flareq_binary(), {"--config", config, "--port", "0", "--db", dir.file("x.db")});
+    EXPECT_EQ(p.wait(), 2) << text;
+    EXPECT_NE(p.output().find(key), std::string::npos) << p.output();
+    EXPECT_EQ(p.output().find("listening"), std::string::npos) << p.output();
+  }
+  process missing(flareq_binary(), {"--config", dir.file("missing.json")});
+  EXPECT_EQ(missing.wait(), 2);
+  EXPECT_NE(missing.output().find("missing.json"), std::string::npos) << missing.output();
+}
+
+TEST(operations, provisioning_conflict_exits_2) {
+  temp_dir dir;
+  std::string db = dir.file("f.db");
+  {
+    // A queue named "orders" exists with another id.
+    process p(flareq_binary(), {"--port", "0", "--db", db});
+    std::uint16_t port = p.wait_for_port();
+    ASSERT_NE(port, 0) << p.output();
+    http_client(port).post("/client/v4/accounts/acc/queues", R"({"queue_name":"orders"})");
+    p.send_signal(SIGTERM);
+    EXPECT_EQ(p.wait(), 0);
+  }
+  std::string config = write_file(dir, "c.json", R"({"accounts": [{"id": "acc", "queues": [
+      {"name": "orders", "id": ")" + fixed_id + R"("}]}]})");
+  process p(flareq_binary(), {"--config", config, "--port", "0", "--db", db});
   EXPECT_EQ(p.wait(), 2);
-  EXPECT_NE(p.output().find("\"stirct\""), std::string::npos) << p.output();
-  EXPECT_EQ(p.output().find("listening"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().find("orders"), std::string::npos) << p.output();
 }
 
 TEST(operations, json_logs_one_line_per_request_with_its_request_id) {
@@ -116,6 +148,7 @@ TEST(operations, json_logs_one_line_per_request_with_its_request_id) {
   std::string line;
   std::vector<json::object> requests;
   int lines_seen = 0;
+  int startup_lines = 0;
   while (std::getline(lines, line)) {
     ++lines_seen;
     json::value v = json::parse(line);  // every line is JSON
@@ -123,7 +156,16 @@ TEST(operations, json_logs_one_line_per_request_with_its_request_id) {
     EXPECT_TRUE(v.as_object().contains("time"));
     EXPECT_TRUE(v.as_object().contains("level"));
     if (v.as_object().contains("request_id")) requests.push_back(v.as_object());
+    if (v.as_object().contains("version")) {
+      // The start-up line, once, with what an operator needs.
+      EXPECT_EQ(v.at("version"), FLAREQ_VERSION);
+      EXPECT_EQ(v.at("address").as_string(), "http://127.0.0.1:" + std::to_string(port));
+      EXPECT_EQ(v.at("database"), ":memory:");
+      EXPECT_EQ(v.at("mode"), "lenient");
+      ++startup_lines;
+    }
   }
+  EXPECT_EQ(startup_lines, 1);
   ASSERT_EQ(requests.size(), ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     EXPECT_FALSE(ids[i].empty());
