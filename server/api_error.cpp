@@ -38,6 +38,8 @@ constexpr entry table[] = {
     {errc::delivery_paused, 409, 11010, "queue_delivery_paused"},
     {errc::request_too_large, 413, 10205, "Request body is larger than the server accepts"},
     {errc::not_ready, 503, 15000, "Service not ready"},
+    {errc::headers_too_large, 431, 6003, "Invalid request headers"},
+    {errc::too_many_connections, 503, 15000, "Too many connections"},
     {errc::internal, 500, 15000, "Unknown internal error"},
 };
 

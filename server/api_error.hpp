@@ -31,6 +31,8 @@ enum class errc {
   consumer_exists,           // 409 11004
   delivery_paused,           // 409 11010
   request_too_large,         // 413 10205 (transport limit)
+  headers_too_large,         // 431  6003 (transport limit)
+  too_many_connections,      // 503 15000 (transport limit)
   internal,                  // 500 15000
   not_ready,                 // 503 15000 (readiness)
 };

@@ -39,6 +39,10 @@ constexpr env_twin env_twins[] = {
     {"max-body-bytes", "FLAREQ_MAX_BODY_BYTES", false},
     {"log-format", "FLAREQ_LOG_FORMAT", false},
     {"config", "FLAREQ_CONFIG", false},
+    {"max-header-bytes", "FLAREQ_MAX_HEADER_BYTES", false},
+    {"request-timeout-ms", "FLAREQ_REQUEST_TIMEOUT_MS", false},
+    {"idle-timeout-ms", "FLAREQ_IDLE_TIMEOUT_MS", false},
+    {"max-connections", "FLAREQ_MAX_CONNECTIONS", false},
 };
 
 po::options_description describe() {
@@ -76,7 +80,20 @@ po::options_description describe() {
     ("log-format", po::value<std::string>()->default_value("text")->value_name("FORMAT"),
      "text, or json: one JSON object per line [FLAREQ_LOG_FORMAT]")
     ("max-body-bytes", po::value<std::size_t>()->default_value(d.max_body_bytes)->value_name("N"),
-     "largest request body; larger ones get 413/10205 [FLAREQ_MAX_BODY_BYTES]");
+     "largest request body; larger ones get 413/10205 [FLAREQ_MAX_BODY_BYTES]")
+    ("max-header-bytes", po::value<std::size_t>()->default_value(d.max_header_bytes)
+       ->value_name("N"),
+     "largest request headers; larger ones get 431/6003 [FLAREQ_MAX_HEADER_BYTES]")
+    ("request-timeout-ms", po::value<std::int64_t>()->default_value(d.request_timeout_ms)
+       ->value_name("MS"),
+     "time from a request's first byte to its last; slower clients are cut off "
+     "[FLAREQ_REQUEST_TIMEOUT_MS]")
+    ("idle-timeout-ms", po::value<std::int64_t>()->default_value(d.idle_timeout_ms)
+       ->value_name("MS"),
+     "how long an idle kept-alive connection stays open [FLAREQ_IDLE_TIMEOUT_MS]")
+    ("max-connections", po::value<std::int64_t>()->default_value(d.max_connections)
+       ->value_name("N"),
+     "open connections at once; more get 503/15000 and are closed [FLAREQ_MAX_CONNECTIONS]");
   // clang-format on
   return desc;
 }
@@ -169,6 +186,22 @@ config settings_from(const po::variables_map& vm) {
   if (c.max_body_bytes < 256 * 1024 || c.max_body_bytes > 64 * 1024 * 1024) {
     fail("max-body-bytes", "must be 262144 to 67108864");
   }
+  c.max_header_bytes = vm["max-header-bytes"].as<std::size_t>();
+  if (c.max_header_bytes < 1024 || c.max_header_bytes > 1024 * 1024) {
+    fail("max-header-bytes", "must be 1024 to 1048576");
+  }
+  c.request_timeout_ms = vm["request-timeout-ms"].as<std::int64_t>();
+  if (c.request_timeout_ms < 100 || c.request_timeout_ms > 600'000) {
+    fail("request-timeout-ms", "must be 100 to 600000");
+  }
+  c.idle_timeout_ms = vm["idle-timeout-ms"].as<std::int64_t>();
+  if (c.idle_timeout_ms < 100 || c.idle_timeout_ms > 3'600'000) {
+    fail("idle-timeout-ms", "must be 100 to 3600000");
+  }
+  c.max_connections = vm["max-connections"].as<std::int64_t>();
+  if (c.max_connections < 1 || c.max_connections > 100'000) {
+    fail("max-connections", "must be 1 to 100000");
+  }
   if (vm.count("config") != 0) c.config_file = vm["config"].as<std::string>();
   return c;
 }
@@ -193,6 +226,10 @@ constexpr file_key file_keys[] = {
     {"log_level", "log-level", file_key::text},
     {"log_format", "log-format", file_key::text},
     {"max_body_bytes", "max-body-bytes", file_key::number},
+    {"max_header_bytes", "max-header-bytes", file_key::number},
+    {"request_timeout_ms", "request-timeout-ms", file_key::number},
+    {"idle_timeout_ms", "idle-timeout-ms", file_key::number},
+    {"max_connections", "max-connections", file_key::number},
 };
 
 [[noreturn]] void file_error(const std::string& file, const std::string& key,

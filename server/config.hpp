@@ -30,6 +30,10 @@ struct config {
   log_level level = log_level::info;            // info: one access line per request
   log_format format = log_format::text;         // text, or one JSON object per line
   std::size_t max_body_bytes = 1024 * 1024;     // transport limit on request bodies
+  std::size_t max_header_bytes = 16 * 1024;     // transport limit on request headers
+  std::int64_t request_timeout_ms = 10'000;     // first byte to last of one request
+  std::int64_t idle_timeout_ms = 60'000;        // a kept-alive connection's wait
+  std::int64_t max_connections = 512;           // open connections at once
   std::string config_file;                      // the --config file, if any
   std::vector<storage::account_spec> accounts;  // queues the config file provisions
 };

@@ -29,6 +29,10 @@ storage::store_options store_options_of(const config& c) {
 http_limits limits_of(const config& c) {
   http_limits l;
   l.body_bytes = c.max_body_bytes;
+  l.header_bytes = c.max_header_bytes;
+  l.request_timeout = std::chrono::milliseconds(c.request_timeout_ms);
+  l.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
+  l.max_connections = static_cast<std::size_t>(c.max_connections);
   return l;
 }
 

@@ -95,6 +95,30 @@ storage::consumer_input read_consumer_input(const json::value& v, std::int64_t m
   return in;
 }
 
+namespace {
+
+// Tells whether every number in v is finite (1e400 parses as infinity).
+bool all_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const json::value& item : v.get_array()) {
+        if (!all_finite(item)) return false;
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& item : v.get_object()) {
+        if (!all_finite(item.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
 json::value parse_json_body(std::string_view body, bool empty_is_object) {
   if (empty_is_object && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return json::object();
@@ -104,6 +128,8 @@ json::value parse_json_body(std::string_view body, bool empty_is_object) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec, {}, options);
   if (ec) throw api_error(errc::body_not_json, ec.message());
+  // Depth is bounded by max_json_depth, so the walk's recursion is too.
+  if (!all_finite(v)) throw api_error(errc::body_not_json, "a number is out of range");
   return v;
 }
 

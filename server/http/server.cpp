@@ -50,10 +50,19 @@ std::string random_prefix() {
   return out;
 }
 
+// Returns the size of a request's start line and headers as sent.
+std::size_t header_bytes(const http::request<http::string_body>& req) {
+  std::size_t n = req.method_string().size() + req.target().size() + 12;
+  for (const auto& field : req) n += field.name_string().size() + field.value().size() + 4;
+  return n;
+}
+
+// Returns a header's value; a header sent twice counts as malformed ("").
 std::optional<std::string> header(const http::request<http::string_body>& req,
                                   std::string_view name) {
   auto it = req.find(name);
   if (it == req.end()) return std::nullopt;
+  if (req.count(name) > 1) return std::string();
   return std::string(it->value());
 }
 
@@ -97,11 +106,14 @@ struct http_server::impl {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto conn = std::make_shared<connection>(std::move(socket));
+      bool full = false;
       {
         std::lock_guard lock(mutex);
-        connections.insert(conn);
+        full = connections.size() >= limits.max_connections;
+        if (!full) connections.insert(conn);
       }
-      asio::co_spawn(conn->stream.get_executor(), serve(conn), asio::detached);
+      asio::co_spawn(conn->stream.get_executor(), full ? turn_away(conn) : serve(conn),
+                     asio::detached);
     }
   }
 
@@ -118,6 +130,26 @@ struct http_server::impl {
     connections.erase(conn);
   }
 
+  // Answers a connection over the limit with 503 and closes it, without
+  // reading its request.
+  asio::awaitable<void> turn_away(std::shared_ptr<connection> conn) {
+    http_request req;
+    req.method = "-";
+    req.target = "-";
+    req.request_id = new_request_id();
+    boost::system::error_code ec;
+    auto endpoint = conn->stream.socket().remote_endpoint(ec);
+    req.remote = ec ? "-" : endpoint.address().to_string();
+    http_response res = handler.reject(
+        req,
+        api_error(errc::too_many_connections,
+                  "the limit is " + std::to_string(limits.max_connections) + " connections"),
+        std::chrono::steady_clock::now());
+    co_await write(*conn, 11, res, false, req.request_id);
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.close();
+  }
+
   asio::awaitable<void> serve_requests(connection& conn) {
     beast::flat_buffer buffer;
     std::string remote;
@@ -132,11 +164,23 @@ struct http_server::impl {
       parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
       parser.body_limit(limits.body_bytes);
       conn.busy = false;
-      conn.stream.expires_after(limits.read_timeout);
-      auto [ec, n] = co_await http::async_read_header(conn.stream, buffer, parser,
-                                                      asio::as_tuple(asio::use_awaitable));
+      boost::system::error_code ec;
+      std::size_t n = 0;
+      if (buffer.size() == 0) {
+        // Idle: wait for the first byte of the next request.
+        conn.stream.expires_after(limits.idle_timeout);
+        std::tie(ec, n) = co_await conn.stream.async_read_some(buffer.prepare(4096),
+                                                               asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        buffer.commit(n);
+      }
+      // From here on a request is in flight: stop() lets it finish, and the
+      // whole of it must arrive before the request deadline.
       conn.busy = true;
       auto started = std::chrono::steady_clock::now();
+      conn.stream.expires_after(limits.request_timeout);
+      std::tie(ec, n) = co_await http::async_read_header(conn.stream, buffer, parser,
+                                                         asio::as_tuple(asio::use_awaitable));
       if (!ec && parser.get()[http::field::expect] == "100-continue") {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
         std::tie(ec, n) =
@@ -145,6 +189,21 @@ struct http_server::impl {
       if (!ec && !parser.is_done()) {
         std::tie(ec, n) = co_await http::async_read(conn.stream, buffer, parser,
                                                     asio::as_tuple(asio::use_awaitable));
+      }
+      if (!ec && header_bytes(parser.get()) > limits.header_bytes) ec = http::error::header_limit;
+      if (ec == http::error::header_limit) {
+        http_request req;
+        req.method = "-";
+        req.target = "-";
+        req.remote = remote;
+        req.request_id = new_request_id();
+        http_response res = handler.reject(
+            req,
+            api_error(errc::headers_too_large,
+                      "the headers exceed " + std::to_string(limits.header_bytes) + " bytes"),
+            started);
+        co_await write(conn, 11, res, false, req.request_id);
+        co_return;
       }
       if (ec == http::error::body_limit) {
         http_request req = to_request(parser.get(), remote);
@@ -170,6 +229,13 @@ struct http_server::impl {
     }
   }
 
+  std::string new_request_id() {
+    char id[40];
+    std::snprintf(id, sizeof id, "%s%016llx", id_prefix.c_str(),
+                  static_cast<unsigned long long>(request_counter.fetch_add(1)));
+    return id;
+  }
+
   // The client's X-Request-Id when it is short and printable, else a new one.
   std::string request_id_for(const http::request<http::string_body>& raw) {
     auto given = header(raw, "X-Request-Id");
@@ -177,10 +243,7 @@ struct http_server::impl {
         std::all_of(given->begin(), given->end(), [](char c) { return c > ' ' && c < 0x7f; })) {
       return *given;
     }
-    char id[40];
-    std::snprintf(id, sizeof id, "%s%016llx", id_prefix.c_str(),
-                  static_cast<unsigned long long>(request_counter.fetch_add(1)));
-    return id;
+    return new_request_id();
   }
 
   http_request to_request(const http::request<http::string_body>& raw, const std::string& remote) {
@@ -204,7 +267,7 @@ struct http_server::impl {
     out.keep_alive(keep_alive);
     out.body() = std::move(res.body);
     out.prepare_payload();
-    conn.stream.expires_after(limits.read_timeout);
+    conn.stream.expires_after(limits.request_timeout);
     auto [ec, n] =
         co_await http::async_write(conn.stream, out, asio::as_tuple(asio::use_awaitable));
     co_return !ec;

@@ -21,10 +21,14 @@ class app;
 class logger;
 
 struct http_limits {
-  std::size_t header_bytes = 16 * 1024;
-  std::size_t body_bytes = 1024 * 1024;
-  // Longest wait for a whole request, and for an idle keep-alive connection.
-  std::chrono::seconds read_timeout{30};
+  std::size_t header_bytes = 16 * 1024;  // larger headers: 431/6003, then close
+  std::size_t body_bytes = 1024 * 1024;  // larger bodies: 413/10205, then close
+  // From a request's first byte to its last: a slower client is cut off.
+  std::chrono::milliseconds request_timeout{10'000};
+  // How long a kept-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // Connections beyond this get 503/15000 and are closed at once.
+  std::size_t max_connections = 512;
 };
 
 class http_server {

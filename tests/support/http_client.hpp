@@ -47,7 +47,8 @@ class http_client {
 };
 
 // Sends raw bytes on a new connection, half-closes it, and returns every
-// byte the server answers until it closes.
+// byte the server answers until it closes (also when the server closed
+// before reading all of them).
 std::string raw_exchange(std::uint16_t port, std::string_view bytes);
 
 // The push route of a queue, with the /client/v4 prefix.
