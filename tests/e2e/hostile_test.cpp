@@ -66,7 +66,8 @@ std::vector<hostile_case> cases() {
   for (int i = 0; i < 101; ++i) many.push_back(boost::json::object{{"body", i}});
   boost::json::array heavy;
   for (int i = 0; i < 3; ++i) {
-    heavy.push_back(boost::json::object{{"body", std::string(100'000, 'h')}, {"content_type", "text"}});
+    heavy.push_back(
+        boost::json::object{{"body", std::string(100'000, 'h')}, {"content_type", "text"}});
   }
   std::string many_headers;
   for (int i = 0; i < 2000; ++i) many_headers += "X-H" + std::to_string(i) + ": v\r\n";
@@ -83,14 +84,14 @@ std::vector<hostile_case> cases() {
        "400|close"},
       {"negative content-length", "POST " + P + " HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
        "400|close"},
-      {"two content-lengths", "POST " + P + " HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
-       "400|close"},
+      {"two content-lengths",
+       "POST " + P + " HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "400|close"},
       {"content-length and chunked",
        "POST " + P + " HTTP/1.1\r\n" + auth +
            "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
        "400|close"},
-      {"bad chunk size", "POST " + P + " HTTP/1.1\r\n" + auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
-       "close"},
+      {"bad chunk size",
+       "POST " + P + " HTTP/1.1\r\n" + auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", "close"},
       {"NUL in path", "POST /client/v4/accounts/a\0b/queues/q/messages HTTP/1.1\r\n\r\n",
        "400|close"},
       {"NUL in header", "POST " + P + " HTTP/1.1\r\nAuthorization: Bearer a\0b\r\n\r\n",
@@ -122,8 +123,7 @@ std::vector<hostile_case> cases() {
        "400", 7003},
       {"empty account", post("/client/v4/accounts//queues/q/messages", R"({"body":1})"), "400",
        7003},
-      {"empty queue", post("/client/v4/accounts/a/queues//messages", R"({"body":1})"), "400",
-       7003},
+      {"empty queue", post("/client/v4/accounts/a/queues//messages", R"({"body":1})"), "400", 7003},
       {"33-character queue",
        post("/client/v4/accounts/a/queues/" + std::string(33, 'q') + "/messages", R"({"body":1})"),
        "400", 7003},
@@ -187,16 +187,16 @@ std::vector<hostile_case> cases() {
       {"retry delay too long",
        post(P + "/ack", R"({"retries":[{"lease_id":"x","delay_seconds":1e9}]})"), "400", 10203},
       {"queue name with unicode", post(Q, R"({"queue_name":"caf\u00e9"})"), "400", 11003},
-      {"queue retention 0", post(Q, R"({"queue_name":"ok","settings":{"message_retention_period":0}})"),
-       "400", 10026},
+      {"queue retention 0",
+       post(Q, R"({"queue_name":"ok","settings":{"message_retention_period":0}})"), "400", 10026},
       {"consumer without type", post(Q + "/q/consumers", "{}"), "400", 10026},
       // Chunked bodies are read like any other.
       {"chunked invalid JSON",
        "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n{nop\r\n0\r\n\r\n",
        "400", 10208},
-      {"HTTP/1.0 without host", "POST " + P + " HTTP/1.0\r\n" + auth + "Content-Length: 2\r\n\r\n{}",
-       "400", 10207},
+      {"HTTP/1.0 without host",
+       "POST " + P + " HTTP/1.0\r\n" + auth + "Content-Length: 2\r\n\r\n{}", "400", 10207},
   };
 }
 
@@ -218,7 +218,8 @@ TEST(hostile, every_case_gets_its_answer_and_nothing_changes) {
         << answer.substr(0, 300);
     if (c.code != 0 && got != "close") {
       EXPECT_NE(answer.find("\"code\":" + std::to_string(c.code)), std::string::npos)
-          << c.name << "\n" << answer.substr(0, 400);
+          << c.name << "\n"
+          << answer.substr(0, 400);
       EXPECT_NE(answer.find("\"success\":false"), std::string::npos) << c.name;
     }
     // Still serving.
@@ -249,11 +250,13 @@ TEST(hostile, chunked_push_is_stored) {
   std::string body = R"({"body":"chunked","content_type":"text"})";
   std::string chunked = "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
                         "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + "a\r\n" +
-                        body.substr(0, 10) + "\r\n" + [&] {
+                        body.substr(0, 10) + "\r\n" +
+                        [&] {
                           char size[16];
                           std::snprintf(size, sizeof size, "%zx", body.size() - 10);
                           return std::string(size);
-                        }() + "\r\n" + body.substr(10) + "\r\n0\r\n\r\n";
+                        }() +
+                        "\r\n" + body.substr(10) + "\r\n0\r\n\r\n";
   std::string answer = raw_exchange(server.port(), chunked);
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
   EXPECT_NE(answer.find("\"backlog_bytes\":7"), std::string::npos) << answer;
