@@ -43,6 +43,7 @@ constexpr env_twin env_twins[] = {
     {"request-timeout-ms", "FLAREQ_REQUEST_TIMEOUT_MS", false},
     {"idle-timeout-ms", "FLAREQ_IDLE_TIMEOUT_MS", false},
     {"max-connections", "FLAREQ_MAX_CONNECTIONS", false},
+    {"max-db-bytes", "FLAREQ_MAX_DB_BYTES", false},
 };
 
 po::options_description describe() {
@@ -93,7 +94,10 @@ po::options_description describe() {
      "how long an idle kept-alive connection stays open [FLAREQ_IDLE_TIMEOUT_MS]")
     ("max-connections", po::value<std::int64_t>()->default_value(d.max_connections)
        ->value_name("N"),
-     "open connections at once; more get 503/15000 and are closed [FLAREQ_MAX_CONNECTIONS]");
+     "open connections at once; more get 503/15000 and are closed [FLAREQ_MAX_CONNECTIONS]")
+    ("max-db-bytes", po::value<std::size_t>()->default_value(0)->value_name("N"),
+     "cap on the database file; past it writes get 500/15000 (as on a full disk) and reads "
+     "go on; 0: no cap [FLAREQ_MAX_DB_BYTES]");
   // clang-format on
   return desc;
 }
@@ -202,6 +206,9 @@ config settings_from(const po::variables_map& vm) {
   if (c.max_connections < 1 || c.max_connections > 100'000) {
     fail("max-connections", "must be 1 to 100000");
   }
+  c.max_db_bytes = vm["max-db-bytes"].as<std::size_t>();
+  if (c.max_db_bytes != 0 && c.max_db_bytes < 64 * 1024)
+    fail("max-db-bytes", "must be 0 or at least 65536");
   if (vm.count("config") != 0) c.config_file = vm["config"].as<std::string>();
   return c;
 }
@@ -230,6 +237,7 @@ constexpr file_key file_keys[] = {
     {"request_timeout_ms", "request-timeout-ms", file_key::number},
     {"idle_timeout_ms", "idle-timeout-ms", file_key::number},
     {"max_connections", "max-connections", file_key::number},
+    {"max_db_bytes", "max-db-bytes", file_key::number},
 };
 
 [[noreturn]] void file_error(const std::string& file, const std::string& key,

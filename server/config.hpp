@@ -34,6 +34,7 @@ struct config {
   std::int64_t request_timeout_ms = 10'000;     // first byte to last of one request
   std::int64_t idle_timeout_ms = 60'000;        // a kept-alive connection's wait
   std::int64_t max_connections = 512;           // open connections at once
+  std::size_t max_db_bytes = 0;                 // database size cap; 0: the disk's
   std::string config_file;                      // the --config file, if any
   std::vector<storage::account_spec> accounts;  // queues the config file provisions
 };

@@ -13,8 +13,11 @@
 namespace flareq {
 namespace {
 
-storage::database open_migrated(const std::string& path) {
-  storage::database db = storage::database::open(path);
+storage::database open_migrated(const config& c) {
+  storage::database_options options;
+  // SQLite's default page size.
+  options.max_page_count = static_cast<std::int64_t>(c.max_db_bytes / 4096);
+  storage::database db = storage::database::open(c.db, options);
   storage::migrate(db);
   return db;
 }
@@ -43,7 +46,7 @@ struct instance::parts {
   parts(const config& c, const logger& l, storage::clock& clock, storage::random_source& random)
       : settings(c),
         log(l),
-        db(open_migrated(c.db)),
+        db(open_migrated(c)),
         store(db, clock, random, store_options_of(c)),
         writer(db, store),
         handler(writer, settings, log),

@@ -30,10 +30,10 @@ namespace {
 
 struct ledger {
   std::mutex mutex;
-  std::set<std::string> pushed;                  // bodies whose push got a 200
-  std::map<std::string, std::string> id_of;      // body -> message id, from pulls
-  std::set<std::string> acked;                   // message ids whose ack got a 200
-  std::set<std::string> ack_sent;                // message ids whose ack was sent
+  std::set<std::string> pushed;              // bodies whose push got a 200
+  std::map<std::string, std::string> id_of;  // body -> message id, from pulls
+  std::set<std::string> acked;               // message ids whose ack got a 200
+  std::set<std::string> ack_sent;            // message ids whose ack was sent
   std::int64_t pushes = 0;
   std::int64_t acks = 0;
 };
@@ -44,8 +44,8 @@ void pusher(std::uint16_t port, int round, int t, const std::atomic<bool>& stop,
   try {
     http_client client(port);
     for (int i = 0; !stop.load(); ++i) {
-      std::string body = "r" + std::to_string(round) + "-t" + std::to_string(t) + "-" +
-                         std::to_string(i);
+      std::string body =
+          "r" + std::to_string(round) + "-t" + std::to_string(t) + "-" + std::to_string(i);
       auto r = client.post(queue_path, R"({"content_type":"text","body":")" + body + R"("})");
       if (r.status != 200) continue;
       std::lock_guard lock(book.mutex);
@@ -61,7 +61,8 @@ void consumer(std::uint16_t port, const std::atomic<bool>& stop, ledger& book) {
   try {
     http_client client(port);
     while (!stop.load()) {
-      auto r = client.post(queue_path + "/pull", R"({"batch_size":10,"visibility_timeout_ms":600000})");
+      auto r =
+          client.post(queue_path + "/pull", R"({"batch_size":10,"visibility_timeout_ms":600000})");
       if (r.status != 200) continue;
       auto v = r.json();
       for (const auto& m : v.at("result").at("messages").as_array()) {
@@ -73,9 +74,9 @@ void consumer(std::uint16_t port, const std::atomic<bool>& stop, ledger& book) {
           book.id_of[std::string(m.at("body").as_string())] = id;
           book.ack_sent.insert(id);
         }
-        auto a = client.post(queue_path + "/ack", R"({"acks":[{"lease_id":")" +
-                                                      std::string(m.at("lease_id").as_string()) +
-                                                      R"("}]})");
+        auto a = client.post(
+            queue_path + "/ack",
+            R"({"acks":[{"lease_id":")" + std::string(m.at("lease_id").as_string()) + R"("}]})");
         if (a.status == 200 && a.json().at("result").at("ackCount") == 1) {
           std::lock_guard lock(book.mutex);
           book.acked.insert(id);

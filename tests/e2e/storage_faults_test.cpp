@@ -1,0 +1,82 @@
+// Storage faults: a full database answers 500/15000 for writes while reads
+// go on, and writes work again once space is freed; a database file that
+// cannot be used stops start-up with exit code 2 and is left untouched.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_server.hpp"
+
+namespace flareq::test {
+namespace {
+
+const std::string base = "/client/v4/accounts/acc/queues";
+
+TEST(storage_faults, full_database_refuses_writes_keeps_reads_and_recovers) {
+  test_server server([](config& c) { c.max_db_bytes = 512 * 1024; });
+  http_client client(server.port());
+  std::string body = R"({"content_type":"text","body":")" + std::string(20'000, 'f') + "\"}";
+  unsigned status = 200;
+  int stored = 0;
+  for (int i = 0; i < 200 && status == 200; ++i) {
+    auto r = client.post(push_path("acc", "full"), body);
+    status = r.status;
+    if (status == 200) {
+      ++stored;
+    } else {
+      EXPECT_EQ(r.status, 500u) << r.body;
+      auto v = r.json();
+      EXPECT_EQ(v.at("errors").at(0).at("code"), 15000);
+      EXPECT_NE(std::string(v.at("errors").at(0).at("message").as_string()).find("full"),
+                std::string::npos)
+          << r.body;
+    }
+  }
+  ASSERT_EQ(status, 500u) << "the database never filled up";
+  ASSERT_GT(stored, 5);
+  // Reads keep working, and the refused write left nothing behind.
+  auto metrics = client.request("GET", base + "/full/metrics").json();
+  EXPECT_EQ(metrics.at("result").at("backlog_count"), stored);
+  EXPECT_EQ(client.request("GET", base + "/full").status, 200u);
+  EXPECT_EQ(client.post(base + "/full/messages/peek", R"({"batch_size":3})").status, 200u);
+  EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 200u);
+  // Freeing space makes writes work again.
+  EXPECT_EQ(client.post(base + "/full/purge", R"({"delete_messages_permanently":true})").status,
+            200u);
+  auto again = client.post(push_path("acc", "full"), body);
+  EXPECT_EQ(again.status, 200u) << again.body;
+  EXPECT_EQ(again.json().at("result").at("metadata").at("metrics").at("backlog_count"), 1);
+}
+
+TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {
+  temp_dir dir;
+  std::filesystem::create_directory(dir.path() / "a-folder");
+  std::string junk = dir.file("junk.db");
+  std::string junk_text(4096, 'j');
+  {
+    std::FILE* f = std::fopen(junk.c_str(), "w");
+    std::fwrite(junk_text.data(), 1, junk_text.size(), f);
+    std::fclose(f);
+  }
+  for (const std::string& path : {dir.file("a-folder"), junk, std::string("/proc/flareq/x.db")}) {
+    process p(flareq_binary(), {"--port", "0", "--db", path});
+    EXPECT_EQ(p.wait(), 2) << path << "\n" << p.output();
+    EXPECT_NE(p.output().find("flareq: database"), std::string::npos) << p.output();
+    EXPECT_EQ(p.output().find("listening"), std::string::npos) << p.output();
+  }
+  // The junk file is exactly as it was, and nothing was created beside it.
+  std::FILE* f = std::fopen(junk.c_str(), "r");
+  std::string after(8192, '\0');
+  after.resize(std::fread(after.data(), 1, after.size(), f));
+  std::fclose(f);
+  EXPECT_EQ(after, junk_text);
+  EXPECT_FALSE(std::filesystem::exists(junk + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(junk + "-shm"));
+}
+
+}  // namespace
+}  // namespace flareq::test
