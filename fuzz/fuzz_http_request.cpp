@@ -89,7 +89,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   w->ioc.run();
   w->ioc.restart();
   switch (res.status) {
-    case 200: case 400: case 403: case 404: case 405: case 409: case 413:
+    case 200:
+    case 400:
+    case 403:
+    case 404:
+    case 405:
+    case 409:
+    case 413:
       break;
     default:
       std::abort();  // 500 or anything undocumented: a finding

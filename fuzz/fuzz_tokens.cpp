@@ -29,8 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return made;
   }();
   route_match m = r->match("POST", text);
-  if (m.result == route_match::outcome::found &&
-      !is_valid_identifier(m.params.get("queue_id"))) {
+  if (m.result == route_match::outcome::found && !is_valid_identifier(m.params.get("queue_id"))) {
     __builtin_trap();
   }
   handlers::query_values(text, "name");

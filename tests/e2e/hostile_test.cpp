@@ -264,3 +264,62 @@ TEST(hostile, chunked_push_is_stored) {
 
 }  // namespace
 }  // namespace flareq::test
+
+namespace flareq::test {
+namespace {
+
+// With tokens configured, every route but health and readiness refuses a
+// request without a valid token, and none of those requests touches storage.
+TEST(hostile, every_route_needs_a_valid_token) {
+  test_server server([](config& c) { c.api_tokens = {"the-token"}; });
+  http_client client(server.port());
+  ASSERT_EQ(client.post(P, R"({"body":"keep"})", bearer("the-token")).status, 200u);
+  std::string before = fingerprint(server.db_path());
+  const std::string q = Q + "/q";
+  const std::string c = q + "/consumers/0123456789abcdef0123456789abcdef";
+  std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", Q},
+      {"POST", Q},
+      {"GET", q},
+      {"PUT", q},
+      {"PATCH", q},
+      {"DELETE", q},
+      {"GET", q + "/metrics"},
+      {"POST", P},
+      {"POST", P + "/batch"},
+      {"POST", P + "/pull"},
+      {"POST", P + "/ack"},
+      {"POST", P + "/peek"},
+      {"POST", P + "/purge"},
+      {"POST", q + "/purge"},
+      {"GET", q + "/purge"},
+      {"GET", q + "/consumers"},
+      {"POST", q + "/consumers"},
+      {"GET", c},
+      {"PUT", c},
+      {"DELETE", c},
+      {"GET", "/_flareq/queues"},
+      {"GET", "/_flareq/queues/acc/q/messages"},
+      {"POST", "/_flareq/reset"},
+  };
+  const std::string body =
+      R"({"queue_name":"x","type":"http_pull","body":1,"messages":[{"body":1}],)"
+      R"("delete_messages_permanently":true})";
+  for (const auto& [method, target] : routes) {
+    auto none = client.request(method, target, body, {});
+    EXPECT_EQ(none.status, 400u) << method << " " << target;
+    EXPECT_EQ(none.json().at("errors").at(0).at("code"), 9106) << method << " " << target;
+    auto wrong = client.request(method, target, body, bearer("not-the-token"));
+    EXPECT_EQ(wrong.status, 403u) << method << " " << target;
+    EXPECT_EQ(wrong.json().at("errors").at(0).at("code"), 10000) << method << " " << target;
+    auto keyed = client.request(method, target, body,
+                                {{"X-Auth-Email", "e@x.com"}, {"X-Auth-Key", "global-key"}});
+    EXPECT_EQ(keyed.status, 403u) << method << " " << target;
+  }
+  EXPECT_EQ(fingerprint(server.db_path()), before);
+  EXPECT_EQ(client.request("GET", "/healthz", "", {}).status, 200u);
+  EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 200u);
+}
+
+}  // namespace
+}  // namespace flareq::test
