@@ -108,14 +108,19 @@ queue_store::queue_store(database& db, clock& clock, random_source& random, stor
 
 // ---- queues ---------------------------------------------------------------
 
-std::optional<queue_record> queue_store::find_queue(std::string_view account_id,
-                                                    std::string_view queue_id) {
+std::optional<queue_record> queue_store::find_queue_row(std::string_view account_id,
+                                                        std::string_view queue_id) {
   auto q = db_.prepare("SELECT " + std::string(queue_columns) +
                        " FROM queues WHERE account_id = ?1 AND queue_id = ?2");
   q->bind(1, account_id).bind(2, queue_id);
   if (!q->step()) return std::nullopt;
-  queue_record r = read_queue(*q);
-  r.consumer = find_consumer(account_id, queue_id);
+  return read_queue(*q);
+}
+
+std::optional<queue_record> queue_store::find_queue(std::string_view account_id,
+                                                    std::string_view queue_id) {
+  std::optional<queue_record> r = find_queue_row(account_id, queue_id);
+  if (r) r->consumer = find_consumer(account_id, queue_id);
   return r;
 }
 
@@ -174,7 +179,8 @@ queue_record queue_store::require_queue(std::string_view account_id, std::string
 }
 
 queue_record queue_store::resolve_for_push(std::string_view account_id, std::string_view queue_id) {
-  if (auto q = find_queue(account_id, queue_id)) return *q;
+  // A push needs no consumer: the queue's row alone.
+  if (auto q = find_queue_row(account_id, queue_id)) return *q;
   for (const declared_queue& d : options_.declared) {
     if (d.id == queue_id) return insert_queue(account_id, queue_id, d.name, {});
   }
@@ -305,12 +311,16 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
     insert->run();
     insert->reset();
   }
-  return metrics(account_id, queue_id);
+  return current_metrics(account_id, queue_id);
 }
 
 queue_metrics queue_store::metrics(std::string_view account_id, std::string_view queue_id) {
   queue_record queue = require_queue(account_id, queue_id);
   expire(queue, clock_.now_ms());
+  return current_metrics(account_id, queue_id);
+}
+
+queue_metrics queue_store::current_metrics(std::string_view account_id, std::string_view queue_id) {
   auto counts = db_.prepare(
       "SELECT backlog_count, backlog_bytes FROM queues WHERE account_id = ?1 AND queue_id = ?2");
   counts->bind(1, account_id).bind(2, queue_id);
@@ -411,7 +421,7 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
       out.messages.push_back({std::move(message), std::move(lease_id)});
     }
   }
-  out.metrics = metrics(account_id, queue_id);
+  out.metrics = current_metrics(account_id, queue_id);
   return out;
 }
 

@@ -288,6 +288,11 @@ class queue_store {
 
  private:
   std::optional<queue_record> find_queue(std::string_view account_id, std::string_view queue_id);
+  // The queue's row, without its consumer.
+  std::optional<queue_record> find_queue_row(std::string_view account_id,
+                                             std::string_view queue_id);
+  // The metrics as stored now (no retention pass); throws queue_not_found.
+  queue_metrics current_metrics(std::string_view account_id, std::string_view queue_id);
   std::optional<queue_record> find_queue_by_name(std::string_view account_id,
                                                  std::string_view name);
   // Finds the queue, creating it when its id is declared; throws queue_not_found.
