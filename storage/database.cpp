@@ -117,6 +117,7 @@ database database::open(const std::string& path, const database_options& options
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = " + options.synchronous);
   db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_kib));
   if (options.max_page_count > 0) {
     db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
   }

@@ -73,6 +73,9 @@ struct database_options {
   // How long a statement waits for a lock held by another process (an
   // outside sqlite3 shell, say) before it fails.
   int busy_timeout_ms = 5000;
+  // Page cache in KiB: large enough that a group's transaction never spills
+  // to the WAL before its commit.
+  int cache_kib = 16 * 1024;
   // Largest size of the database file in pages (0: no limit). Writes past it
   // fail with SQLITE_FULL, as on a full disk, and work again once deletes
   // have freed pages.

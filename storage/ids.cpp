@@ -49,6 +49,23 @@ std::string hex_id(random_source& random) {
   return id;
 }
 
+std::string time_ordered_id(std::int64_t now_ms, random_source& random) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::array<std::uint8_t, 10> bytes{};
+  random.fill(bytes);
+  std::string id(32, '0');
+  auto ms = static_cast<std::uint64_t>(now_ms);
+  for (int i = 11; i >= 0; --i) {
+    id[static_cast<std::size_t>(i)] = digits[ms & 0x0f];
+    ms >>= 4;
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    id[12 + 2 * i] = digits[bytes[i] >> 4];
+    id[12 + 2 * i + 1] = digits[bytes[i] & 0x0f];
+  }
+  return id;
+}
+
 std::string format_rfc3339_us(std::int64_t us) {
   std::int64_t seconds = us / 1'000'000;
   std::int64_t micros = us % 1'000'000;

@@ -298,7 +298,7 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
       "timestamp_ms, delay_seconds, visible_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   for (const new_message& m : messages) {
     std::int64_t delay = m.delay_seconds.value_or(queue.settings.delivery_delay);
-    std::string id = hex_id(random_);
+    std::string id = time_ordered_id(now_ms, random_);
     insert->bind(1, id)
         .bind(2, account_id)
         .bind(3, queue_id)

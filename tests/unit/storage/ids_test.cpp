@@ -28,6 +28,19 @@ TEST(ids_test, seeded_random_repeats) {
   EXPECT_NE(first, hex_id(a));
 }
 
+TEST(ids_test, time_ordered_ids_sort_by_time) {
+  seeded_random random(5);
+  std::string a = time_ordered_id(1'795'981'552'123, random);
+  std::string b = time_ordered_id(1'795'981'552'124, random);
+  std::string c = time_ordered_id(1'795'981'552'124, random);
+  for (const auto& id : {a, b, c}) {
+    EXPECT_TRUE(std::regex_match(id, std::regex("^[0-9a-f]{32}$"))) << id;
+  }
+  EXPECT_LT(a, b);
+  EXPECT_NE(b, c);
+  EXPECT_EQ(a.substr(0, 12), "01a228d7a9fb");  // 1795981552123 in hex
+}
+
 TEST(ids_test, rfc3339_with_microseconds) {
   EXPECT_EQ(format_rfc3339_us(0), "1970-01-01T00:00:00.000000Z");
   EXPECT_EQ(format_rfc3339_us(1'795'981'552'123'456), "2026-11-29T19:45:52.123456Z");
