@@ -5,6 +5,7 @@
 
 #include "server/app.hpp"
 #include "server/http/server.hpp"
+#include "storage/checkpointer.hpp"
 #include "storage/database.hpp"
 #include "storage/migrate.hpp"
 #include "storage/queue_store.hpp"
@@ -17,6 +18,8 @@ storage::database open_migrated(const config& c) {
   storage::database_options options;
   // SQLite's default page size.
   options.max_page_count = static_cast<std::int64_t>(c.max_db_bytes / 4096);
+  // A file database has a checkpointer thread (below); commits never checkpoint.
+  options.auto_checkpoint = c.db == ":memory:";
   storage::database db = storage::database::open(c.db, options);
   storage::migrate(db);
   return db;
@@ -49,6 +52,9 @@ struct instance::parts {
         db(open_migrated(c)),
         store(db, clock, random, store_options_of(c)),
         writer(db, store),
+        checkpoints(c.db == ":memory:" ? nullptr
+                                       : std::make_unique<storage::checkpointer>(
+                                             c.db, std::chrono::milliseconds(50))),
         handler(writer, settings, log),
         server(handler, log, limits_of(c)) {
     if (!c.accounts.empty()) provision();
@@ -76,6 +82,7 @@ struct instance::parts {
   storage::database db;
   storage::queue_store store;
   storage::writer writer;
+  std::unique_ptr<storage::checkpointer> checkpoints;  // none for :memory:
   app handler;
   http_server server;
   bool stopped = false;
@@ -103,6 +110,7 @@ void instance::wait() {
   if (parts_->stopped) return;
   parts_->server.wait();
   parts_->writer.stop();
+  if (parts_->checkpoints) parts_->checkpoints->stop();
   parts_->stopped = true;
 }
 

@@ -118,6 +118,7 @@ database database::open(const std::string& path, const database_options& options
   db.exec("PRAGMA synchronous = " + options.synchronous);
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_kib));
+  if (!options.auto_checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
   if (options.max_page_count > 0) {
     db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
   }

@@ -76,6 +76,9 @@ struct database_options {
   // Page cache in KiB: large enough that a group's transaction never spills
   // to the WAL before its commit.
   int cache_kib = 16 * 1024;
+  // Checkpoints on commit (SQLite's default); off when a checkpointer
+  // thread does them instead.
+  bool auto_checkpoint = true;
   // Largest size of the database file in pages (0: no limit). Writes past it
   // fail with SQLITE_FULL, as on a full disk, and work again once deletes
   // have freed pages.

@@ -62,17 +62,17 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
   try {
     transaction tx(db_);
     for (std::size_t i = 0; i < group.size(); ++i) {
-      db_.exec("SAVEPOINT job");
+      db_.prepare("SAVEPOINT job")->run();
       try {
         group[i]->execute(store_);
-        db_.exec("RELEASE job");
+        db_.prepare("RELEASE job")->run();
       } catch (...) {
         errors[i] = std::current_exception();
         // Some errors (a full disk, say) make SQLite roll back the whole
         // transaction: then every job of the group has lost its writes.
         if (!db_.in_transaction()) std::rethrow_exception(errors[i]);
-        db_.exec("ROLLBACK TO job");
-        db_.exec("RELEASE job");
+        db_.prepare("ROLLBACK TO job")->run();
+        db_.prepare("RELEASE job")->run();
       }
     }
     tx.commit();
