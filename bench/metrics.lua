@@ -1,0 +1,3 @@
+-- wrk: the metrics route.
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer bench"
