@@ -10,7 +10,9 @@ namespace flareq::storage {
 checkpointer::checkpointer(std::string path, std::chrono::milliseconds interval)
     : path_(std::move(path)), interval_(interval), thread_([this] { run(); }) {}
 
-checkpointer::~checkpointer() { stop(); }
+checkpointer::~checkpointer() {
+  stop();
+}
 
 void checkpointer::stop() {
   {
