@@ -435,27 +435,40 @@ std::int64_t queue_store::message_seq_for(std::string_view account_id, std::stri
   return q->column_int64(0);
 }
 
+std::int64_t queue_store::find_named(std::string_view account_id, std::string_view queue_id,
+                                     const std::optional<std::string>& message_id,
+                                     const std::string& token, std::string_view malformed,
+                                     std::string_view missing,
+                                     std::vector<std::pair<std::string, std::string>>& warnings,
+                                     std::int64_t* attempts) {
+  if (!message_id) {
+    warnings.emplace_back(token, malformed);
+    return 0;
+  }
+  std::int64_t seq = message_seq_for(account_id, queue_id, *message_id, attempts);
+  if (seq == 0) warnings.emplace_back(token, missing);
+  return seq;
+}
+
+void queue_store::delete_message(std::int64_t seq) {
+  auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
+  del->bind(1, seq);
+  del->run();
+}
+
 ack_result queue_store::ack(std::string_view account_id, std::string_view queue_id,
                             const std::vector<std::string>& acks,
                             const std::vector<retry_request>& retries) {
   queue_record queue = require_queue(account_id, queue_id);
   ack_result out;
-  auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
+  constexpr std::string_view gone = "no such message in this queue (already acknowledged?)";
   for (const std::string& lease_id : acks) {
-    auto id = lease_message_id(lease_id);
-    if (!id) {
-      out.warnings.emplace_back(lease_id, "malformed lease id");
-      continue;
+    std::int64_t seq = find_named(account_id, queue_id, lease_message_id(lease_id), lease_id,
+                                  "malformed lease id", gone, out.warnings, nullptr);
+    if (seq != 0) {
+      delete_message(seq);
+      out.ack_count++;
     }
-    std::int64_t seq = message_seq_for(account_id, queue_id, *id, nullptr);
-    if (seq == 0) {
-      out.warnings.emplace_back(lease_id, "no such message in this queue (already acknowledged?)");
-      continue;
-    }
-    del->bind(1, seq);
-    del->run();
-    del->reset();
-    out.ack_count++;
   }
   const std::optional<consumer_record>& consumer = queue.consumer;
   std::int64_t max_retries =
@@ -466,18 +479,10 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       db_.prepare("UPDATE messages SET visible_at_ms = ?2, lease_id = NULL WHERE seq = ?1");
   std::int64_t now_ms = clock_.now_ms();
   for (const retry_request& r : retries) {
-    auto id = lease_message_id(r.lease_id);
-    if (!id) {
-      out.warnings.emplace_back(r.lease_id, "malformed lease id");
-      continue;
-    }
     std::int64_t attempts = 0;
-    std::int64_t seq = message_seq_for(account_id, queue_id, *id, &attempts);
-    if (seq == 0) {
-      out.warnings.emplace_back(r.lease_id,
-                                "no such message in this queue (already acknowledged?)");
-      continue;
-    }
+    std::int64_t seq = find_named(account_id, queue_id, lease_message_id(r.lease_id), r.lease_id,
+                                  "malformed lease id", gone, out.warnings, &attempts);
+    if (seq == 0) continue;
     if (attempts > max_retries) {
       dead_letter(account_id, seq, consumer);
     } else {
@@ -509,22 +514,13 @@ purge_refs_result queue_store::purge_messages(std::string_view account_id,
                                               const std::vector<std::string>& refs) {
   require_queue(account_id, queue_id);
   purge_refs_result out;
-  auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
   for (const std::string& ref : refs) {
-    auto id = ref_message_id(ref);
-    if (!id) {
-      out.warnings.emplace_back(ref, "malformed ref");
-      continue;
+    std::int64_t seq = find_named(account_id, queue_id, ref_message_id(ref), ref, "malformed ref",
+                                  "no such message in this queue", out.warnings, nullptr);
+    if (seq != 0) {
+      delete_message(seq);
+      out.deleted++;
     }
-    std::int64_t seq = message_seq_for(account_id, queue_id, *id, nullptr);
-    if (seq == 0) {
-      out.warnings.emplace_back(ref, "no such message in this queue");
-      continue;
-    }
-    del->bind(1, seq);
-    del->run();
-    del->reset();
-    out.deleted++;
   }
   return out;
 }

@@ -314,6 +314,14 @@ class queue_store {
                    const std::optional<consumer_record>& consumer);
   std::int64_t message_seq_for(std::string_view account_id, std::string_view queue_id,
                                std::string_view message_id, std::int64_t* attempts);
+  // Finds the queue's message named by a decoded token (a lease id or a ref):
+  // its seq, or 0 after adding the token's warning (malformed, or missing).
+  std::int64_t find_named(std::string_view account_id, std::string_view queue_id,
+                          const std::optional<std::string>& message_id, const std::string& token,
+                          std::string_view malformed, std::string_view missing,
+                          std::vector<std::pair<std::string, std::string>>& warnings,
+                          std::int64_t* attempts);
+  void delete_message(std::int64_t seq);
 
   database& db_;
   clock& clock_;
