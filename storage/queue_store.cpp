@@ -133,13 +133,17 @@ std::optional<queue_record> queue_store::find_queue_by_name(std::string_view acc
   return find_queue(account_id, id);
 }
 
-queue_record queue_store::insert_queue(std::string_view account_id, std::string_view queue_id,
-                                       std::string_view name, const queue_settings& settings) {
+void queue_store::ensure_name_free(std::string_view account_id, std::string_view name) {
   if (auto taken = find_queue_by_name(account_id, name)) {
     throw store_error(
         store_errc::queue_name_taken,
         "a queue named " + std::string(name) + " already exists with id " + taken->queue_id);
   }
+}
+
+queue_record queue_store::insert_queue(std::string_view account_id, std::string_view queue_id,
+                                       std::string_view name, const queue_settings& settings) {
+  ensure_name_free(account_id, name);
   std::int64_t now = clock_.now_us();
   auto q = db_.prepare(
       "INSERT INTO queues (account_id, queue_id, queue_name, created_us, modified_us, "
@@ -227,12 +231,7 @@ queue_record queue_store::update_queue(std::string_view account_id, std::string_
                                        std::optional<std::string> name,
                                        const queue_settings& settings) {
   queue_record current = require_queue(account_id, queue_id);
-  if (name && *name != current.queue_name) {
-    if (auto taken = find_queue_by_name(account_id, *name)) {
-      throw store_error(store_errc::queue_name_taken,
-                        "a queue named " + *name + " already exists with id " + taken->queue_id);
-    }
-  }
+  if (name && *name != current.queue_name) ensure_name_free(account_id, *name);
   auto q = db_.prepare(
       "UPDATE queues SET queue_name = ?3, modified_us = ?4, delivery_delay = ?5, "
       "delivery_paused = ?6, message_retention_period = ?7 "

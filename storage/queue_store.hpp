@@ -297,6 +297,8 @@ class queue_store {
                                                  std::string_view name);
   // Finds the queue, creating it when its id is declared; throws queue_not_found.
   queue_record require_queue(std::string_view account_id, std::string_view queue_id);
+  // Throws store_error(queue_name_taken) when the account has a queue named name.
+  void ensure_name_free(std::string_view account_id, std::string_view name);
   queue_record insert_queue(std::string_view account_id, std::string_view queue_id,
                             std::string_view name, const queue_settings& settings);
   queue_record resolve_for_push(std::string_view account_id, std::string_view queue_id);

@@ -298,6 +298,15 @@ std::int64_t query_whole_number(std::string_view target, std::string_view key,
   return n;
 }
 
+json::value page_info(std::int64_t page, std::int64_t per_page, std::size_t count,
+                      std::int64_t total_count) {
+  return {{"page", page},
+          {"per_page", per_page},
+          {"count", count},
+          {"total_count", total_count},
+          {"total_pages", (total_count + per_page - 1) / per_page}};
+}
+
 std::string base64_encode(std::string_view data) {
   static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

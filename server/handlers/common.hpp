@@ -78,6 +78,10 @@ std::vector<std::string> query_values(std::string_view target, std::string_view 
 std::int64_t query_whole_number(std::string_view target, std::string_view key,
                                 std::int64_t fallback, std::int64_t hi);
 
+// The envelope's result_info for one page of a list.
+boost::json::value page_info(std::int64_t page, std::int64_t per_page, std::size_t count,
+                             std::int64_t total_count);
+
 // RFC 4648 base64 with padding.
 std::string base64_encode(std::string_view data);
 

@@ -58,11 +58,7 @@ boost::asio::awaitable<handler_result> inspect_messages(handler_context& ctx,
     messages.push_back(std::move(o));
   }
   handler_result out(std::move(messages));
-  out.result_info = json::value{{"page", page},
-                                {"per_page", per_page},
-                                {"count", found.messages.size()},
-                                {"total_count", found.total_count},
-                                {"total_pages", (found.total_count + per_page - 1) / per_page}};
+  out.result_info = page_info(page, per_page, found.messages.size(), found.total_count);
   co_return out;
 }
 

@@ -55,11 +55,7 @@ boost::asio::awaitable<handler_result> list_queues(handler_context& ctx, const h
   json::array queues;
   for (const auto& q : found.queues) queues.push_back(queue_json(q));
   handler_result out(queues);
-  out.result_info = json::value{{"page", page},
-                                {"per_page", per_page},
-                                {"count", found.queues.size()},
-                                {"total_count", found.total_count},
-                                {"total_pages", (found.total_count + per_page - 1) / per_page}};
+  out.result_info = page_info(page, per_page, found.queues.size(), found.total_count);
   co_return out;
 }
 
