@@ -1,7 +1,11 @@
 // Wiring of one flareq (see instance.hpp).
 #include "server/instance.hpp"
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <future>
+#include <string>
 
 #include "server/app.hpp"
 #include "server/http/server.hpp"
@@ -14,15 +18,37 @@
 namespace flareq {
 namespace {
 
+// The WAL's share of the disk: without --max-db-bytes, 64 MiB; with it, a
+// quarter of the cap (the database file gets the rest). The writer restarts
+// the WAL once a commit leaves more than half of its share in it, so one
+// group commit's writes fit in the other half.
+std::int64_t wal_share(const config& c) {
+  constexpr std::int64_t unlimited_share = 64 << 20;
+  if (c.max_db_bytes == 0) return unlimited_share;
+  return std::min(unlimited_share, static_cast<std::int64_t>(c.max_db_bytes / 4));
+}
+
 storage::database open_migrated(const config& c) {
   storage::database_options options;
-  // SQLite's default page size.
-  options.max_page_count = static_cast<std::int64_t>(c.max_db_bytes / 4096);
+  if (c.max_db_bytes != 0) {
+    // SQLite's default page size.
+    options.max_page_count = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096;
+  }
+  options.journal_size_limit = wal_share(c) / 2;
   // A file database has a checkpointer thread (below); commits never checkpoint.
   options.auto_checkpoint = c.db == ":memory:";
   storage::database db = storage::database::open(c.db, options);
   storage::migrate(db);
+  // Start on an empty WAL: what a crash left in it goes into the file now.
+  if (c.db != ":memory:") db.checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
   return db;
+}
+
+storage::writer_options writer_options_of(const config& c, const logger& log) {
+  storage::writer_options o;
+  if (c.db != ":memory:") o.wal_limit_bytes = wal_share(c) / 2;
+  o.report = [&log](const std::string& problem) { log.write(log_level::error, problem); };
+  return o;
 }
 
 storage::store_options store_options_of(const config& c) {
@@ -51,10 +77,13 @@ struct instance::parts {
         log(l),
         db(open_migrated(c)),
         store(db, clock, random, store_options_of(c)),
-        writer(db, store),
+        writer(db, store, writer_options_of(c, l)),
         checkpoints(c.db == ":memory:" ? nullptr
                                        : std::make_unique<storage::checkpointer>(
-                                             c.db, std::chrono::milliseconds(50))),
+                                             c.db, std::chrono::milliseconds(50),
+                                             [&l](const std::string& problem) {
+                                               l.write(log_level::error, problem);
+                                             })),
         handler(writer, settings, log),
         server(handler, log, limits_of(c)) {
     if (!c.accounts.empty()) provision();
@@ -93,7 +122,12 @@ instance::instance(const config& settings, const logger& log, storage::clock& cl
     : parts_(std::make_unique<parts>(settings, log, clock, random)) {}
 
 instance::~instance() {
-  stop();
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    // stop() was not called, or failed and was reported: say it once more.
+    parts_->log.write(log_level::error, std::string("closing the database: ") + e.what());
+  }
 }
 
 std::uint16_t instance::start(bool handle_signals) {
@@ -107,11 +141,32 @@ void instance::stop() {
 }
 
 void instance::wait() {
-  if (parts_->stopped) return;
-  parts_->server.wait();
-  parts_->writer.stop();
-  if (parts_->checkpoints) parts_->checkpoints->stop();
-  parts_->stopped = true;
+  parts& p = *parts_;
+  if (p.stopped) return;
+  p.stopped = true;
+  p.server.wait();
+  p.writer.stop();
+  if (p.checkpoints) p.checkpoints->stop();
+  // The last checkpoint, said before it runs so that a long one is
+  // explained, then the close, whose errors are the caller's.
+  if (p.settings.db != ":memory:" && p.db.file_has_moved()) {
+    p.log.write(log_level::error,
+                "the database file " + p.settings.db +
+                    " was deleted or replaced while flareq ran: its data is lost");
+  } else if (p.settings.db != ":memory:") {
+    p.log.write(log_level::info, "final checkpoint of " + p.settings.db);
+    // PASSIVE first, only to learn how much the WAL holds: TRUNCATE
+    // reports an emptied log.
+    int pages = p.db.checkpoint(SQLITE_CHECKPOINT_PASSIVE).log_frames;
+    storage::checkpoint_result r = p.db.checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+    if (r.busy)
+      throw storage::database_error(SQLITE_BUSY, "final checkpoint: the database is busy");
+    p.log.write(log_level::info,
+                "final checkpoint done: the WAL's " + std::to_string(pages) +
+                    " pages are in the database file",
+                {{"pages", boost::json::value(pages), false}});
+  }
+  p.db.close();
 }
 
 }  // namespace flareq

@@ -33,11 +33,13 @@ class instance {
   std::uint16_t start(bool handle_signals);
 
   // Stops gracefully: no new connections, requests in flight answered, the
-  // writer drained, the database closed. Idempotent.
+  // writer drained, the database closed (see wait()). Idempotent.
   void stop();
 
   // Blocks until the server has stopped (after a signal or stop()), then
-  // drains the writer and closes the database.
+  // drains the writer, checkpoints the WAL into the database file (logged)
+  // and closes it. Throws storage::database_error when the checkpoint or
+  // the close fails.
   void wait();
 
  private:

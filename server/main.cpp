@@ -66,7 +66,13 @@ int main(int argc, char** argv) {
                {"mode", boost::json::value(mode), false},
                {"credentials", boost::json::value(credentials), false}},
               true);
-    flareq.wait();
+    try {
+      flareq.wait();
+    } catch (const std::exception& e) {
+      log.write(log_level::error, std::string("could not close the database cleanly: ") + e.what(),
+                {}, true);
+      return 1;
+    }
     log.write(log_level::info, "stopped cleanly", {}, true);
     return 0;
   } catch (const storage::database_error& e) {

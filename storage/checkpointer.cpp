@@ -3,12 +3,19 @@
 
 #include <sqlite3.h>
 
+#include <optional>
 #include <utility>
+
+#include "storage/database.hpp"
 
 namespace flareq::storage {
 
-checkpointer::checkpointer(std::string path, std::chrono::milliseconds interval)
-    : path_(std::move(path)), interval_(interval), thread_([this] { run(); }) {}
+checkpointer::checkpointer(std::string path, std::chrono::milliseconds interval,
+                           std::function<void(const std::string&)> report)
+    : path_(std::move(path)),
+      interval_(interval),
+      report_(std::move(report)),
+      thread_([this] { run(); }) {}
 
 checkpointer::~checkpointer() {
   stop();
@@ -23,22 +30,52 @@ void checkpointer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void checkpointer::run() {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
-    sqlite3_close_v2(db);
-    return;  // the writer's own connection reports problems with the file
+checkpointer_stats checkpointer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void checkpointer::fail(const std::string& what) {
+  {
+    std::lock_guard lock(mutex_);
+    stats_.failures++;
   }
-  sqlite3_busy_timeout(db, 1000);
+  if (what == last_failure_) return;  // said already
+  last_failure_ = what;
+  if (report_) report_("WAL checkpoint failed: " + what);
+}
+
+void checkpointer::run() {
+  std::optional<database> db;
+  try {
+    database_options options;
+    options.busy_timeout_ms = 1000;
+    options.auto_checkpoint = false;
+    // open() reads the schema, so the connection knows the file is in WAL
+    // mode and has the WAL open: a checkpoint on a connection that never
+    // read anything finds no WAL and does nothing.
+    db.emplace(database::open(path_, options));
+  } catch (const std::exception& e) {
+    fail(e.what());
+    return;
+  }
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
-    // PASSIVE: copies what it can without waiting for, or blocking, anyone.
-    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    try {
+      // PASSIVE: copies what it can without waiting for, or blocking, anyone.
+      checkpoint_result r = db->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+      if (!r.busy) {
+        std::lock_guard guard(mutex_);
+        stats_.checkpoints++;
+        stats_.log_frames = r.log_frames;
+      }
+      last_failure_.clear();
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
     lock.lock();
   }
-  sqlite3_close_v2(db);
 }
 
 }  // namespace flareq::storage

@@ -3,6 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <utility>
 
@@ -14,6 +17,16 @@ namespace {
   message += ": ";
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   throw database_error(db != nullptr ? sqlite3_extended_errcode(db) : rc, message);
+}
+
+// "nobody (uid 65534)": the user this process runs as, for error messages.
+std::string current_user() {
+  uid_t uid = geteuid();
+  std::string name = "uid " + std::to_string(uid);
+  if (const passwd* pw = getpwuid(uid); pw != nullptr && pw->pw_name != nullptr) {
+    return std::string(pw->pw_name) + " (" + name + ")";
+  }
+  return name;
 }
 
 }  // namespace
@@ -110,6 +123,13 @@ database database::open(const std::string& path, const database_options& options
   std::unique_ptr<sqlite3, closer> handle(raw);
   if (rc != SQLITE_OK) fail(raw, rc, "open " + path);
   sqlite3_extended_result_codes(raw, 1);
+  // SQLITE_OPEN_READWRITE falls back to read-only when the file cannot be
+  // written: every write would fail later, so refuse to start instead.
+  if (sqlite3_db_readonly(raw, "main") == 1) {
+    throw database_error(SQLITE_READONLY, "the file " + path + " is read-only for " +
+                                              current_user() +
+                                              ": give that user write access to it and its folder");
+  }
   database db(std::move(handle), path);
   db.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
   // Reading the schema proves the file is a database before anything is written.
@@ -121,6 +141,9 @@ database database::open(const std::string& path, const database_options& options
   if (!options.auto_checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
   if (options.max_page_count > 0) {
     db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
+  }
+  if (options.journal_size_limit >= 0) {
+    db.exec("PRAGMA journal_size_limit = " + std::to_string(options.journal_size_limit));
   }
   return db;
 }
@@ -150,6 +173,38 @@ std::int64_t database::changes() const {
 
 bool database::in_transaction() const {
   return sqlite3_get_autocommit(db_.get()) == 0;
+}
+
+bool database::file_has_moved() const {
+  int moved = 0;
+  // SQLITE_NOTFOUND (no file behind it, as for :memory:) leaves moved at 0.
+  sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+  return moved != 0;
+}
+
+checkpoint_result database::checkpoint(int mode) {
+  checkpoint_result r;
+  int rc =
+      sqlite3_wal_checkpoint_v2(db_.get(), "main", mode, &r.log_frames, &r.checkpointed_frames);
+  if (rc == SQLITE_BUSY) {
+    r.busy = true;
+  } else if (rc != SQLITE_OK) {
+    fail(db_.get(), rc, "checkpoint");
+  }
+  return r;
+}
+
+void database::close() {
+  if (!db_) return;
+  cache_.clear();
+  sqlite3* raw = db_.release();
+  int rc = sqlite3_close(raw);
+  if (rc != SQLITE_OK) {
+    std::string message = "close: " + std::string(sqlite3_errmsg(raw));
+    int code = sqlite3_extended_errcode(raw);
+    sqlite3_close_v2(raw);  // releases what it can once the last user is gone
+    throw database_error(code, message);
+  }
 }
 
 transaction::transaction(database& db) : db_(db) {

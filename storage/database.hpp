@@ -83,6 +83,15 @@ struct database_options {
   // fail with SQLITE_FULL, as on a full disk, and work again once deletes
   // have freed pages.
   std::int64_t max_page_count = 0;
+  // Size the WAL file is cut back to when the log restarts (-1: never cut).
+  std::int64_t journal_size_limit = -1;
+};
+
+// What one checkpoint did, in WAL frames (pages).
+struct checkpoint_result {
+  int log_frames = 0;           // frames in the WAL when it ran
+  int checkpointed_frames = 0;  // of those, now copied into the database file
+  bool busy = false;            // another connection held a lock it needed
 };
 
 // One open connection.
@@ -90,7 +99,8 @@ class database {
  public:
   // Opens (creating if needed, with its parent folder) the database at path,
   // or an in-memory one for ":memory:", and applies WAL, synchronous,
-  // foreign_keys and busy_timeout. Throws database_error.
+  // foreign_keys and busy_timeout. Throws database_error, also when the file
+  // can only be read (naming the file and the user flareq runs as).
   static database open(const std::string& path, const database_options& options = {});
 
   database(database&&) noexcept;
@@ -105,6 +115,16 @@ class database {
   std::int64_t changes() const;
   // Tells whether a transaction is open (SQLite ends one by itself on some errors).
   bool in_transaction() const;
+  // Tells whether the file this connection has open is no longer at path
+  // (deleted, renamed or replaced): what is written from then on is lost.
+  bool file_has_moved() const;
+  // Runs a WAL checkpoint in mode (SQLITE_CHECKPOINT_PASSIVE, RESTART or
+  // TRUNCATE) outside any transaction. Throws database_error for anything
+  // but success or a busy lock.
+  checkpoint_result checkpoint(int mode);
+  // Closes the connection now, reporting what SQLite reports (a close also
+  // checkpoints the WAL). The database is unusable afterwards; idempotent.
+  void close();
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_.get(); }
 

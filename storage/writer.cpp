@@ -1,6 +1,8 @@
 // Group commit on the writer thread (see writer.hpp).
 #include "storage/writer.hpp"
 
+#include <sqlite3.h>
+
 #include <stdexcept>
 #include <vector>
 
@@ -9,11 +11,27 @@
 
 namespace flareq::storage {
 
-writer::writer(database& db, queue_store& store)
-    : db_(db), store_(store), thread_([this] { run(); }) {}
+writer::writer(database& db, queue_store& store, writer_options options)
+    : db_(db), store_(store), options_(std::move(options)) {
+  auto page = db_.prepare("PRAGMA page_size");
+  page->step();
+  frame_bytes_ = page->column_int64(0) + 24;  // each frame has a 24-byte header
+  // Called by SQLite on the writer thread after each commit, with the
+  // number of frames in the WAL. Replaces automatic checkpoints, which the
+  // writer's connection has turned off (database_options::auto_checkpoint).
+  sqlite3_wal_hook(
+      db_.handle(),
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<writer*>(self)->wal_frames_ = frames;
+        return SQLITE_OK;
+      },
+      this);
+  thread_ = std::thread([this] { run(); });
+}
 
 writer::~writer() {
   stop();
+  if (db_.handle() != nullptr) sqlite3_wal_hook(db_.handle(), nullptr, nullptr);
 }
 
 void writer::submit(std::unique_ptr<job> j) {
@@ -42,6 +60,10 @@ writer_stats writer::stats() const {
   return stats_;
 }
 
+void writer::say(const std::string& problem) {
+  if (options_.report) options_.report(problem);
+}
+
 void writer::run() {
   std::deque<std::unique_ptr<job>> group;
   for (;;) {
@@ -53,24 +75,31 @@ void writer::run() {
     }
     run_group(group);
     group.clear();
+    bound_wal();
   }
 }
 
-void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
-  std::vector<std::exception_ptr> errors(group.size());
-  std::exception_ptr commit_error;
+bool writer::try_group(std::deque<std::unique_ptr<job>>& group,
+                       std::vector<std::exception_ptr>& errors, std::vector<bool>& failed,
+                       std::exception_ptr& commit_error) {
   try {
     transaction tx(db_);
     for (std::size_t i = 0; i < group.size(); ++i) {
+      if (failed[i]) continue;
+      errors[i] = nullptr;
       db_.prepare("SAVEPOINT job")->run();
       try {
         group[i]->execute(store_);
         db_.prepare("RELEASE job")->run();
       } catch (...) {
         errors[i] = std::current_exception();
-        // Some errors (a full disk, say) make SQLite roll back the whole
-        // transaction: then every job of the group has lost its writes.
-        if (!db_.in_transaction()) std::rethrow_exception(errors[i]);
+        if (!db_.in_transaction()) {
+          // SQLite rolled back the whole transaction (SQLITE_FULL in a
+          // statement without a statement journal does): every job before
+          // this one lost its writes too. Run the group again without it.
+          failed[i] = true;
+          return false;
+        }
         db_.prepare("ROLLBACK TO job")->run();
         db_.prepare("RELEASE job")->run();
       }
@@ -79,12 +108,55 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
   } catch (...) {
     commit_error = std::current_exception();
   }
+  return true;
+}
+
+void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
+  std::vector<std::exception_ptr> errors(group.size());
+  std::vector<bool> failed(group.size(), false);
+  std::exception_ptr commit_error;
+  std::uint64_t reruns = 0;
+  if (!moved_ && db_.file_has_moved()) {
+    moved_ = true;
+    say("the database file " + db_.path() +
+        " was deleted or replaced while flareq ran: nothing more can be stored in it. "
+        "Requests that use storage fail until flareq is restarted (on a new, empty database "
+        "unless the file is put back)");
+  }
+  if (moved_) {
+    commit_error = std::make_exception_ptr(database_error(
+        SQLITE_IOERR, "the database file " + db_.path() +
+                          " was deleted or replaced while flareq ran; restart flareq"));
+  } else {
+    // Each pass fails at least one more job, so this ends.
+    while (!try_group(group, errors, failed, commit_error)) reruns++;
+  }
   for (std::size_t i = 0; i < group.size(); ++i) {
-    group[i]->complete(commit_error ? commit_error : errors[i]);
+    group[i]->complete(failed[i] ? errors[i] : commit_error ? commit_error : errors[i]);
   }
   std::lock_guard lock(mutex_);
   stats_.jobs += group.size();
+  stats_.reruns += reruns;
   if (!commit_error) stats_.commits += 1;
+  stats_.wal_frames = wal_frames_;
+}
+
+void writer::bound_wal() {
+  if (options_.wal_limit_bytes <= 0 || moved_) return;
+  if (static_cast<std::int64_t>(wal_frames_) * frame_bytes_ <= options_.wal_limit_bytes) return;
+  try {
+    // RESTART: copies every frame into the database file, then makes the
+    // next commit write the WAL from its start again (and cut the file
+    // back to journal_size_limit). Busy when the checkpointer thread is
+    // mid-checkpoint: then the next commit tries again.
+    checkpoint_result r = db_.checkpoint(SQLITE_CHECKPOINT_RESTART);
+    if (r.busy) return;
+    wal_frames_ = 0;
+    std::lock_guard lock(mutex_);
+    stats_.wal_restarts++;
+  } catch (const std::exception& e) {
+    say(std::string("WAL checkpoint failed: ") + e.what());
+  }
 }
 
 }  // namespace flareq::storage

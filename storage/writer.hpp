@@ -4,16 +4,27 @@
 // COMMIT (group commit: one fsync for many requests), each inside its own
 // savepoint so that one failing job does not fail the others, and only after
 // the commit tells each job how it ended. A job is therefore complete only
-// when what it wrote is durable.
+// when what it wrote is durable. When a job's failure makes SQLite roll back
+// the whole transaction (SQLITE_FULL does), the group runs again without it.
+//
+// Between groups the writer also keeps the WAL bounded: once a commit leaves
+// more than wal_limit_bytes in it, the writer checkpoints and restarts it
+// (the checkpointer thread has usually copied most of it already). Before
+// each group it checks that the database file is still where it was opened;
+// once it is not (deleted, renamed), every job fails, since nothing written
+// to the lost file would survive a restart.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace flareq::storage {
 
@@ -33,15 +44,26 @@ class job {
 };
 
 struct writer_stats {
-  std::uint64_t jobs = 0;     // jobs completed
-  std::uint64_t commits = 0;  // transactions committed
+  std::uint64_t jobs = 0;          // jobs completed
+  std::uint64_t commits = 0;       // transactions committed
+  std::uint64_t reruns = 0;        // groups run again without a job that ended the transaction
+  std::uint64_t wal_restarts = 0;  // checkpoints that restarted the WAL at its bound
+  std::int64_t wal_frames = 0;     // frames in the WAL after the last commit
+};
+
+struct writer_options {
+  // Restart the WAL when a commit leaves more than this in it (0: never).
+  std::int64_t wal_limit_bytes = 0;
+  // Told (on the writer thread) of problems no single job owns: the
+  // database file gone, a checkpoint that failed. May be empty.
+  std::function<void(const std::string&)> report;
 };
 
 class writer {
  public:
   // Starts the thread. db and store must outlive the writer and must not be
   // touched by any other thread until stop() returns.
-  writer(database& db, queue_store& store);
+  writer(database& db, queue_store& store, writer_options options = {});
   ~writer();
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
@@ -58,9 +80,19 @@ class writer {
  private:
   void run();
   void run_group(std::deque<std::unique_ptr<job>>& group);
+  // Runs the jobs not yet failed in one transaction; false when a job's
+  // failure ended the transaction (that job is then failed, the rest not run).
+  bool try_group(std::deque<std::unique_ptr<job>>& group, std::vector<std::exception_ptr>& errors,
+                 std::vector<bool>& failed, std::exception_ptr& commit_error);
+  void bound_wal();
+  void say(const std::string& problem);
 
   database& db_;
   queue_store& store_;
+  writer_options options_;
+  std::int64_t frame_bytes_ = 0;  // the writer thread's: a WAL frame's size
+  int wal_frames_ = 0;            // the writer thread's: set by the WAL hook on commit
+  bool moved_ = false;            // the writer thread's: the file has gone
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<job>> waiting_;  // guarded by mutex_

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <stdexcept>
@@ -119,6 +121,89 @@ TEST_F(writer_test, a_failing_job_rolls_back_alone) {
   EXPECT_EQ(rows[0].body, "kept-1");
   EXPECT_EQ(rows[1].body, "kept-2");
   EXPECT_EQ(store.metrics("acc", "q").backlog_count, 2);
+}
+
+// SQLITE_FULL in a one-row UPDATE (no statement journal) makes SQLite roll
+// back the whole transaction, not just the job's savepoint: the group runs
+// again without that job, so reads and the other writes of the group go on.
+TEST_F(writer_test, a_job_that_ends_the_transaction_fails_alone) {
+  db.exec("CREATE TABLE filler (v BLOB); INSERT INTO filler VALUES (x'00')");
+  push_one(store, "before");
+  auto pages = db.prepare("PRAGMA page_count");
+  pages->step();
+  db.exec("PRAGMA max_page_count = " + std::to_string(pages->column_int64(0) + 4));
+  writer w(db, store);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  auto first = submit(w, [gate](queue_store&) { gate.wait(); });
+  std::int64_t seen = -1;
+  auto read = submit(w, [&seen](queue_store& s) { seen = s.metrics("acc", "q").backlog_count; });
+  auto ok1 = submit(w, [](queue_store& s) { push_one(s, "kept-1"); });
+  auto full = submit(w, [this](queue_store&) {
+    db.prepare("UPDATE filler SET v = zeroblob(1000000) WHERE rowid = 1")->run();
+  });
+  auto ok2 = submit(w, [](queue_store& s) { push_one(s, "kept-2"); });
+  release.set_value();
+  EXPECT_FALSE(first.get());
+  EXPECT_FALSE(read.get());
+  EXPECT_FALSE(ok1.get());
+  auto error = full.get();
+  ASSERT_TRUE(error);
+  try {
+    std::rethrow_exception(error);
+  } catch (const database_error& e) {
+    EXPECT_EQ(e.code() & 0xff, 13) << e.what();  // SQLITE_FULL
+  }
+  EXPECT_FALSE(ok2.get());
+  w.stop();
+  EXPECT_EQ(seen, 1);
+  EXPECT_GE(w.stats().reruns, 1u);
+  auto rows = store.messages("acc", "q");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].body, "kept-1");
+  EXPECT_EQ(rows[2].body, "kept-2");
+}
+
+TEST_F(writer_test, a_deleted_database_file_fails_every_job_and_is_reported) {
+  push_one(store, "before");
+  std::vector<std::string> reports;
+  writer_options options;
+  options.report = [&reports](const std::string& problem) { reports.push_back(problem); };
+  writer w(db, store, options);
+  EXPECT_FALSE(submit(w, [](queue_store& s) { push_one(s, "kept"); }).get());
+  std::filesystem::remove(dir.file("w.db"));
+  for (int i = 0; i < 2; ++i) {
+    auto error = submit(w, [](queue_store& s) { push_one(s, "lost"); }).get();
+    ASSERT_TRUE(error);
+    try {
+      std::rethrow_exception(error);
+    } catch (const database_error& e) {
+      EXPECT_NE(std::string(e.what()).find("was deleted or replaced"), std::string::npos)
+          << e.what();
+    }
+  }
+  w.stop();
+  ASSERT_EQ(reports.size(), 1u);  // said once
+  EXPECT_NE(reports[0].find(dir.file("w.db")), std::string::npos) << reports[0];
+}
+
+// A commit that leaves more than the bound in the WAL makes the writer
+// restart it, so the file stops growing however much is written.
+TEST_F(writer_test, the_wal_stays_near_its_bound) {
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  db.exec("PRAGMA journal_size_limit = 65536");
+  writer_options options;
+  options.wal_limit_bytes = 64 * 1024;
+  writer w(db, store, options);
+  std::uintmax_t largest = 0;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_FALSE(submit(w, [](queue_store& s) { push_one(s, std::string(10'000, 'w')); }).get());
+    largest = std::max(largest, std::filesystem::file_size(dir.file("w.db-wal")));
+  }
+  w.stop();
+  EXPECT_GE(w.stats().wal_restarts, 10u);
+  // The bound plus one commit's frames (a 10 kB message and its pages).
+  EXPECT_LE(largest, 64u * 1024 + 8 * 4120) << "2 MB were written";
 }
 
 TEST_F(writer_test, stop_drains_waiting_jobs_then_refuses) {
