@@ -1,17 +1,14 @@
 // Shared handler helpers (see common.hpp).
 #include "server/handlers/common.hpp"
 
-#include <boost/json/parse.hpp>
 #include <cmath>
 
+#include "server/js_json.hpp"
 #include "storage/ids.hpp"
 
 namespace flareq::handlers {
 namespace json = boost::json;
 namespace {
-
-// Deeper JSON is rejected as invalid rather than risk the stack.
-constexpr int max_json_depth = 128;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -123,10 +120,8 @@ json::value parse_json_body(std::string_view body, bool empty_is_object) {
   if (empty_is_object && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return json::object();
   }
-  json::parse_options options;
-  options.max_depth = max_json_depth;
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, options);
+  json::value v = js_parse(body, ec);
   if (ec) throw api_error(errc::body_not_json, ec.message());
   // Depth is bounded by max_json_depth, so the walk's recursion is too.
   if (!all_finite(v)) throw api_error(errc::body_not_json, "a number is out of range");

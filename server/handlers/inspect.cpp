@@ -3,9 +3,9 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 
 #include "server/handlers/common.hpp"
+#include "server/js_json.hpp"
 
 namespace flareq::handlers {
 namespace json = boost::json;
@@ -52,7 +52,7 @@ boost::asio::awaitable<handler_result> inspect_messages(handler_context& ctx,
       o["body"] = m.body;
     } else {
       boost::system::error_code ec;
-      json::value body = json::parse(m.body, ec);
+      json::value body = js_parse(m.body, ec);
       o["body"] = ec ? json::value(m.body) : std::move(body);
     }
     messages.push_back(std::move(o));

@@ -3,12 +3,12 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <string>
 #include <utility>
 
 #include "server/api_error.hpp"
 #include "server/handlers/common.hpp"
+#include "server/js_json.hpp"
 
 namespace flareq::handlers {
 namespace json = boost::json;
@@ -73,7 +73,7 @@ storage::new_message parse_message(const json::value& message, std::int64_t max_
     }
     out.body.assign(s->data(), s->size());
   } else {
-    out.body = json::serialize(*body);
+    out.body = js_stringify(*body);
   }
   if (storage::message_size(out.body) > max_message_bytes) {
     throw api_error(errc::message_too_large,

@@ -247,6 +247,24 @@ TEST_F(inspection, shows_messages_in_every_state_paged) {
   EXPECT_EQ(missing.status, 404u);
 }
 
+// Inspection reads stored json as deep as push accepts it (128), not as a
+// string past Boost's default depth of 32.
+TEST_F(inspection, shows_deep_json_bodies_as_json) {
+  std::string deep = std::string(127, '[') + "1.5" + std::string(127, ']');
+  ASSERT_EQ(client.post(push_path("acc", "deep"), R"({"body":)" + deep + "}").status, 200u);
+  auto r = client.request("GET", "/_flareq/queues/acc/deep/messages");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  json::parse_options options;
+  options.max_depth = 200;
+  json::value page = json::parse(r.body, {}, options);
+  const json::value* body = &page.at("result").at(0).at("body");
+  for (int depth = 0; depth < 127; ++depth) {
+    ASSERT_TRUE(body->is_array()) << "at depth " << depth << ": " << r.body.substr(0, 200);
+    body = &body->as_array().at(0);
+  }
+  EXPECT_EQ(body->as_double(), 1.5);
+}
+
 TEST_F(inspection, reset_deletes_everything_and_says_how_much) {
   client.post(push_path("a1", "q1"), R"({"body":1})");
   client.post(push_path("a1", "q1"), R"({"body":2})");
