@@ -2,6 +2,7 @@
 #include "storage/queue_store.hpp"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "storage/clock.hpp"
@@ -90,6 +91,15 @@ std::optional<std::string> lease_message_id(std::string_view lease_id) {
   std::string_view nonce = lease_id.substr(dot + 1);
   if (!is_hex32(id) || !is_hex32(nonce)) return std::nullopt;
   return std::string(id);
+}
+
+bool is_valid_queue_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
 
 std::string message_ref(std::string_view message_id) {
@@ -188,8 +198,14 @@ queue_record queue_store::resolve_for_push(std::string_view account_id, std::str
   for (const declared_queue& d : options_.declared) {
     if (d.id == queue_id) return insert_queue(account_id, queue_id, d.name, {});
   }
-  if (options_.create_on_push) return insert_queue(account_id, queue_id, queue_id, {});
-  queue_missing(queue_id);
+  if (!options_.create_on_push) queue_missing(queue_id);
+  if (!is_valid_queue_name(queue_id)) {
+    throw store_error(store_errc::id_not_a_name,
+                      std::string(queue_id) +
+                          " is not a valid queue name, so a push does not create a queue of "
+                          "that name: create the queue first and push to its id");
+  }
+  return insert_queue(account_id, queue_id, queue_id, {});
 }
 
 queue_record queue_store::create_queue(std::string_view account_id, std::string_view name,
@@ -459,12 +475,23 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
                             const std::vector<std::string>& acks,
                             const std::vector<retry_request>& retries) {
   queue_record queue = require_queue(account_id, queue_id);
+  std::int64_t now_ms = clock_.now_ms();
+  expire(queue, now_ms);
   ack_result out;
   constexpr std::string_view gone = "no such message in this queue (already acknowledged?)";
+  constexpr std::string_view repeated =
+      "this message was acknowledged or retried earlier in this request";
+  // Each message counts once, whatever lease ids name it.
+  std::set<std::int64_t> done;
+  auto first_time = [&](std::int64_t seq, const std::string& lease_id) {
+    if (done.insert(seq).second) return true;
+    out.warnings.emplace_back(lease_id, repeated);
+    return false;
+  };
   for (const std::string& lease_id : acks) {
     std::int64_t seq = find_named(account_id, queue_id, lease_message_id(lease_id), lease_id,
                                   "malformed lease id", gone, out.warnings, nullptr);
-    if (seq != 0) {
+    if (seq != 0 && first_time(seq, lease_id)) {
       delete_message(seq);
       out.ack_count++;
     }
@@ -476,12 +503,11 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
   std::int64_t default_delay = consumer ? consumer->input.settings.retry_delay.value_or(0) : 0;
   auto retry =
       db_.prepare("UPDATE messages SET visible_at_ms = ?2, lease_id = NULL WHERE seq = ?1");
-  std::int64_t now_ms = clock_.now_ms();
   for (const retry_request& r : retries) {
     std::int64_t attempts = 0;
     std::int64_t seq = find_named(account_id, queue_id, lease_message_id(r.lease_id), r.lease_id,
                                   "malformed lease id", gone, out.warnings, &attempts);
-    if (seq == 0) continue;
+    if (seq == 0 || !first_time(seq, r.lease_id)) continue;
     if (attempts > max_retries) {
       dead_letter(account_id, seq, consumer);
     } else {
@@ -511,7 +537,7 @@ std::vector<message_record> queue_store::peek(std::string_view account_id,
 purge_refs_result queue_store::purge_messages(std::string_view account_id,
                                               std::string_view queue_id,
                                               const std::vector<std::string>& refs) {
-  require_queue(account_id, queue_id);
+  expire(require_queue(account_id, queue_id), clock_.now_ms());
   purge_refs_result out;
   for (const std::string& ref : refs) {
     std::int64_t seq = find_named(account_id, queue_id, ref_message_id(ref), ref, "malformed ref",
@@ -621,11 +647,18 @@ void queue_store::write_consumer(std::string_view account_id, const queue_record
       !find_queue_by_name(account_id, input.dead_letter_queue)) {
     insert_queue(account_id, hex_id(random_), input.dead_letter_queue, {});
   }
+  // Never INSERT OR REPLACE: its conflict on UNIQUE (account_id,
+  // consumer_id) would delete another queue's consumer.
   auto q = db_.prepare(
-      "INSERT OR REPLACE INTO consumers (account_id, queue_id, consumer_id, type, script_name, "
-      "dead_letter_queue, batch_size, max_concurrency, max_retries, max_wait_time_ms, "
-      "retry_delay, visibility_timeout_ms, created_us) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      find_consumer(account_id, queue.queue_id)
+          ? "UPDATE consumers SET consumer_id = ?3, type = ?4, script_name = ?5, "
+            "dead_letter_queue = ?6, batch_size = ?7, max_concurrency = ?8, max_retries = ?9, "
+            "max_wait_time_ms = ?10, retry_delay = ?11, visibility_timeout_ms = ?12, "
+            "created_us = ?13 WHERE account_id = ?1 AND queue_id = ?2"
+          : "INSERT INTO consumers (account_id, queue_id, consumer_id, type, script_name, "
+            "dead_letter_queue, batch_size, max_concurrency, max_retries, max_wait_time_ms, "
+            "retry_delay, visibility_timeout_ms, created_us) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   q->bind(1, account_id)
       .bind(2, queue.queue_id)
       .bind(3, consumer_id)
@@ -682,6 +715,15 @@ consumer_record queue_store::put_consumer(std::string_view account_id, std::stri
                         "the queue has consumer " + queue.consumer->consumer_id + " already");
     }
     created = queue.consumer->created_us;
+  } else {
+    auto owner =
+        db_.prepare("SELECT queue_id FROM consumers WHERE account_id = ?1 AND consumer_id = ?2");
+    owner->bind(1, account_id).bind(2, consumer_id);
+    if (owner->step()) {
+      throw store_error(store_errc::consumer_exists, "consumer id " + std::string(consumer_id) +
+                                                         " belongs to queue " +
+                                                         std::string(owner->column_text(0)));
+    }
   }
   write_consumer(account_id, queue, consumer_id, input, created);
   return *find_consumer(account_id, queue_id);

@@ -27,6 +27,7 @@ enum class store_errc {
   consumer_exists,     // the queue has a consumer already
   delivery_paused,     // pull on a queue whose delivery is paused
   no_pull_consumer,    // strict pull on a queue without an http_pull consumer
+  id_not_a_name,       // a push would create a queue, but its id is no valid queue name
 };
 
 class store_error : public std::runtime_error {
@@ -47,7 +48,8 @@ struct declared_queue {
 };
 
 struct store_options {
-  // Creates an unknown queue on its first push, named after its id. Off
+  // Creates an unknown queue on its first push, named after its id (when
+  // the id is a valid queue name: else store_error(id_not_a_name)). Off
   // (strict), pull also needs an http_pull consumer.
   bool create_on_push = true;
   // Queues that exist in every account: created on first use of their id.
@@ -241,13 +243,16 @@ class queue_store {
   pull_result pull(std::string_view account_id, std::string_view queue_id, std::int64_t batch_size,
                    std::optional<std::int64_t> visibility_timeout_ms);
   // Deletes acknowledged messages and makes retried ones ready again after
-  // their delay; lease ids that name no message of the queue become warnings.
+  // their delay, after applying retention; lease ids that name no message of
+  // the queue, and repeats of a message already acked or retried by this
+  // call, become warnings and are not counted.
   ack_result ack(std::string_view account_id, std::string_view queue_id,
                  const std::vector<std::string>& acks, const std::vector<retry_request>& retries);
   // Returns up to batch_size ready messages without leasing them.
   std::vector<message_record> peek(std::string_view account_id, std::string_view queue_id,
                                    std::int64_t batch_size);
-  // Deletes the messages named by refs (see message_ref).
+  // Deletes the messages named by refs (see message_ref), after applying
+  // retention; refs that name no message become warnings.
   purge_refs_result purge_messages(std::string_view account_id, std::string_view queue_id,
                                    const std::vector<std::string>& refs);
 
@@ -274,7 +279,9 @@ class queue_store {
                                               std::string_view queue_id);
   consumer_record get_consumer(std::string_view account_id, std::string_view queue_id,
                                std::string_view consumer_id);
-  // Replaces the consumer, or creates it with that id when the queue has none.
+  // Replaces the consumer, or creates it with that id when the queue has
+  // none. Throws store_error(consumer_exists) when the queue has another
+  // consumer, or when the id belongs to another queue's consumer.
   consumer_record put_consumer(std::string_view account_id, std::string_view queue_id,
                                std::string_view consumer_id, const consumer_input& input);
   void delete_consumer(std::string_view account_id, std::string_view queue_id,
@@ -330,6 +337,10 @@ class queue_store {
   random_source& random_;
   store_options options_;
 };
+
+// Tells whether name is a valid queue name: 1 to 63 letters, digits and
+// hyphens, starting and ending with a letter or digit (decisions.md, Queues).
+bool is_valid_queue_name(std::string_view name);
 
 // Returns the size Cloudflare counts for a body: its bytes.
 inline std::int64_t message_size(std::string_view body) {

@@ -185,23 +185,13 @@ void rethrow_store_error(const storage::store_error& e, plane p) {
       throw api_error(errc::consumer_exists, e.what());
     case store_errc::delivery_paused:
       throw api_error(errc::delivery_paused);
+    case store_errc::id_not_a_name:
+      throw api_error(errc::queue_does_not_exist, e.what());
     case store_errc::no_pull_consumer:
       throw api_error(errc::method_not_allowed,
                       "pull needs an http_pull consumer on the queue (strict mode)");
   }
   throw api_error(errc::internal, e.what());
-}
-
-bool is_valid_queue_name(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name.front()) || !alnum(name.back())) return false;
-  for (char c : name) {
-    if (!alnum(c) && c != '-') return false;
-  }
-  return true;
 }
 
 json::value consumer_json(const storage::consumer_record& c, bool embedded) {

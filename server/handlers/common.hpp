@@ -63,8 +63,7 @@ storage::queue_settings read_queue_settings(const boost::json::object& body,
 // Throws api_error(control_body_invalid) naming a bad field.
 storage::consumer_input read_consumer_input(const boost::json::value& body, std::int64_t max_delay);
 
-// Tells whether name is a valid queue name (decisions.md, Queues).
-bool is_valid_queue_name(std::string_view name);
+using storage::is_valid_queue_name;
 
 boost::json::value queue_json(const storage::queue_record& q);
 boost::json::value consumer_json(const storage::consumer_record& c, bool embedded);

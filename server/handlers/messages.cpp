@@ -229,7 +229,9 @@ boost::asio::awaitable<handler_result> purge_messages(handler_context& ctx, cons
                                                       const route_params& params) {
   json::value body = parse_json_body(req.body);
   const json::object& obj = require_object(body, errc::body_invalid, "the request body");
-  if (!obj.contains("refs")) throw api_error(errc::body_invalid, "refs is required");
+  if (const json::value* refs = obj.if_contains("refs"); refs == nullptr || refs->is_null()) {
+    throw api_error(errc::body_invalid, "refs is required");
+  }
   std::vector<std::string> refs;
   for (const json::object* r : object_list(obj, "refs")) {
     refs.push_back(required_string(*r, "ref", "refs"));

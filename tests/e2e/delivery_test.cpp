@@ -399,6 +399,74 @@ TEST_F(delivery, metrics_agree_with_the_stored_data) {
             pulled_again.at("metadata").at("metrics").at("backlog_count"));
 }
 
+// Retention applies before ack, retry and purge by ref: a message past its
+// queue's retention is gone for them too (and never reaches a dead-letter
+// queue to outlive its own retention there).
+TEST_F(delivery, ack_retry_and_purge_apply_retention_first) {
+  std::string q = create("short-lived", R"({"message_retention_period":60})");
+  consumer(q,
+           R"({"type":"http_pull","dead_letter_queue":"graveyard","settings":{"max_retries":0}})");
+  for (int i = 0; i < 3; ++i) push(q, R"({"body":"old","content_type":"text"})");
+  auto leased = pull(q);
+  ASSERT_EQ(leased.size(), 3u);
+  server.clock().advance_ms(61'000);
+  auto acked = ack(q, R"({"acks":[{"lease_id":")" + lease(leased[0]) +
+                          R"("}],"retries":[{"lease_id":")" + lease(leased[1]) + R"("}]})");
+  EXPECT_EQ(acked.at("ackCount"), 0) << acked;
+  EXPECT_EQ(acked.at("retryCount"), 0) << acked;
+  EXPECT_EQ(acked.at("warnings").as_object().size(), 2u) << acked;
+  auto purged =
+      ok("POST", base + "/" + q + "/messages/purge",
+         R"({"refs":[{"ref":"ref-)" + std::string(leased[2].at("id").as_string()) + R"("}]})");
+  EXPECT_EQ(purged.at("warnings").as_object().size(), 1u) << purged;
+  EXPECT_EQ(backlog(q), 0);
+  auto all = ok("GET", base + "?name=graveyard", "");
+  ASSERT_EQ(all.as_array().size(), 1u);
+  EXPECT_EQ(backlog(std::string(all.at(0).at("queue_id").as_string())), 0)
+      << "nothing was retried into the dead-letter queue";
+}
+
+// One message named again and again in one request counts once; the
+// repeats are warnings.
+TEST_F(delivery, repeated_lease_ids_count_once) {
+  std::string q = create("repeats");
+  push(q, R"({"body":"a","content_type":"text"})");
+  push(q, R"({"body":"b","content_type":"text"})");
+  auto leased = pull(q);
+  ASSERT_EQ(leased.size(), 2u);
+  std::string a = lease(leased[0]), b = lease(leased[1]);
+  auto r = ack(q, R"({"retries":[{"lease_id":")" + a + R"("},{"lease_id":")" + a +
+                      R"("},{"lease_id":")" + a + R"("}],"acks":[{"lease_id":")" + b +
+                      R"("},{"lease_id":")" + b + R"("}]})");
+  EXPECT_EQ(r.at("retryCount"), 1) << r;
+  EXPECT_EQ(r.at("ackCount"), 1) << r;
+  EXPECT_TRUE(r.at("warnings").as_object().contains(a)) << r;
+  EXPECT_TRUE(r.at("warnings").as_object().contains(b)) << r;
+  auto again = pull(q);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].at("attempts"), 2);
+}
+
+TEST_F(delivery, purge_with_null_refs_is_10207) {
+  std::string q = create("nullrefs");
+  auto r = client.post(base + "/" + q + "/messages/purge", R"({"refs":null})");
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10207) << r.body;
+}
+
+// A push creates a queue named after its id only when the id is a valid
+// queue name; else 10104, and nothing is created.
+TEST_F(delivery, push_creates_no_queue_whose_id_is_no_queue_name) {
+  for (std::string id : {"my_queue", "-lead", "trail-", "_"}) {
+    auto r = client.post(push_path("acc", id), R"({"body":1})");
+    EXPECT_EQ(r.status, 404u) << id << " " << r.body;
+    EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10104) << r.body;
+    EXPECT_NE(r.body.find("not a valid queue name"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(ok("GET", base, "").as_array().size(), 0u);
+  EXPECT_EQ(client.post(push_path("acc", "ok-Name-1"), R"({"body":1})").status, 200u);
+}
+
 class strict_delivery : public delivery {
  protected:
   strict_delivery() : delivery([](config& c) { c.strict = true; }) {}

@@ -196,6 +196,21 @@ TEST_F(queues, consumers_lifecycle) {
   EXPECT_EQ(created.at("consumer_id").as_string(), std::string(32, 'c'));
 }
 
+// PUT of a consumer id that belongs to another queue's consumer is 409 and
+// leaves that consumer (and its dead-letter settings) as they were.
+TEST_F(queues, put_of_another_queues_consumer_id_is_409_and_changes_nothing) {
+  std::string a = create("first");
+  std::string b = create("second");
+  auto theirs = ok("POST", base + "/" + a + "/consumers",
+                   R"({"type":"http_pull","dead_letter_queue":"first-dlq",)"
+                   R"("settings":{"max_retries":7}})");
+  std::string cid(theirs.at("consumer_id").as_string());
+  EXPECT_EQ(error_code("PUT", base + "/" + b + "/consumers/" + cid, R"({"type":"http_pull"})", 409),
+            11004);
+  EXPECT_EQ(ok("GET", base + "/" + a + "/consumers/" + cid), theirs);
+  EXPECT_EQ(ok("GET", base + "/" + b + "/consumers").as_array().size(), 0u);
+}
+
 TEST_F(queues, consumer_errors) {
   std::string id = create("c");
   const std::string path = base + "/" + id + "/consumers";
