@@ -96,8 +96,8 @@ po::options_description describe() {
        ->value_name("N"),
      "open connections at once; more get 503/15000 and are closed [FLAREQ_MAX_CONNECTIONS]")
     ("max-db-bytes", po::value<std::size_t>()->default_value(0)->value_name("N"),
-     "cap on the database file; past it writes get 500/15000 (as on a full disk) and reads "
-     "go on; 0: no cap [FLAREQ_MAX_DB_BYTES]");
+     "cap on the database file and its WAL together; past it writes get 500/15000 (as on a "
+     "full disk) and reads go on; 0: no cap [FLAREQ_MAX_DB_BYTES]");
   // clang-format on
   return desc;
 }
