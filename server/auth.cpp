@@ -30,14 +30,20 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
     return std::nullopt;
   }
   std::string_view token = trim(header.substr(scheme.size()));
-  if (token.empty()) return std::nullopt;
-  for (char c : token) {
-    if (c <= ' ' || c == 0x7f) return std::nullopt;
-  }
+  if (!is_valid_token(token)) return std::nullopt;
   return token;
 }
 
 }  // namespace
+
+bool is_valid_token(std::string_view token) {
+  // As unsigned bytes: a signed char would take every byte of a UTF-8
+  // sequence for a control character.
+  return !token.empty() && std::none_of(token.begin(), token.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return b <= ' ' || b == 0x7f;
+  });
+}
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -28,4 +28,9 @@ std::optional<api_error> check_credentials(const credentials& given,
 // Compares two strings in time that depends only on their lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
 
+// Tells whether token could be the token of "Authorization: Bearer <token>":
+// not empty, and no spaces or control bytes (other bytes, UTF-8 included,
+// are allowed, as in any header value).
+bool is_valid_token(std::string_view token);
+
 }  // namespace flareq

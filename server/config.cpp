@@ -1,19 +1,24 @@
 // Flags and environment variables, on Boost.Program_options (see config.hpp).
 #include "server/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "server/api_error.hpp"
+#include "server/auth.hpp"
 #include "server/handlers/common.hpp"
 #include "server/router.hpp"
 
 namespace flareq {
+namespace asio = boost::asio;
 namespace po = boost::program_options;
 namespace json = boost::json;
 namespace {
@@ -80,10 +85,11 @@ po::options_description describe() {
      "debug, info (one access line per request), warn or error [FLAREQ_LOG_LEVEL]")
     ("log-format", po::value<std::string>()->default_value("text")->value_name("FORMAT"),
      "text, or json: one JSON object per line [FLAREQ_LOG_FORMAT]")
-    ("max-body-bytes", po::value<std::size_t>()->default_value(d.max_body_bytes)->value_name("N"),
+    ("max-body-bytes", po::value<std::int64_t>()
+       ->default_value(static_cast<std::int64_t>(d.max_body_bytes))->value_name("N"),
      "largest request body; larger ones get 413/10205 [FLAREQ_MAX_BODY_BYTES]")
-    ("max-header-bytes", po::value<std::size_t>()->default_value(d.max_header_bytes)
-       ->value_name("N"),
+    ("max-header-bytes", po::value<std::int64_t>()
+       ->default_value(static_cast<std::int64_t>(d.max_header_bytes))->value_name("N"),
      "largest request headers; larger ones get 431/6003 [FLAREQ_MAX_HEADER_BYTES]")
     ("request-timeout-ms", po::value<std::int64_t>()->default_value(d.request_timeout_ms)
        ->value_name("MS"),
@@ -95,7 +101,7 @@ po::options_description describe() {
     ("max-connections", po::value<std::int64_t>()->default_value(d.max_connections)
        ->value_name("N"),
      "open connections at once; more get 503/15000 and are closed [FLAREQ_MAX_CONNECTIONS]")
-    ("max-db-bytes", po::value<std::size_t>()->default_value(0)->value_name("N"),
+    ("max-db-bytes", po::value<std::int64_t>()->default_value(0)->value_name("N"),
      "cap on the database file and its WAL together; past it writes get 500/15000 (as on a "
      "full disk) and reads go on; 0: no cap [FLAREQ_MAX_DB_BYTES]");
   // clang-format on
@@ -150,7 +156,9 @@ config settings_from(const po::variables_map& vm) {
     throw config_error(key, "--" + std::string(key) + " " + message);
   };
   c.host = vm["host"].as<std::string>();
-  if (c.host.empty()) fail("host", "must not be empty");
+  boost::system::error_code bad_host;
+  asio::ip::make_address(c.host, bad_host);
+  if (bad_host) fail("host", c.host + ": not an IP address (127.0.0.1, 0.0.0.0, ::1, ...)");
   int port = vm["port"].as<int>();
   if (port < 0 || port > 65535) fail("port", "must be 0 to 65535, not " + std::to_string(port));
   c.port = static_cast<std::uint16_t>(port);
@@ -158,11 +166,13 @@ config settings_from(const po::variables_map& vm) {
   if (c.db.empty()) fail("db", "must not be empty");
   if (vm.count("api-token") != 0) {
     for (const std::string& t : vm["api-token"].as<std::vector<std::string>>()) {
-      if (t.empty() || t.find_first_of(" \t\r\n") != std::string::npos) {
-        fail("api-token", "must be a non-empty token without spaces");
+      // What an Authorization header can carry: no spaces, no control bytes.
+      if (!is_valid_token(t)) {
+        fail("api-token", "must be a non-empty token without spaces or control characters");
       }
       c.api_tokens.push_back(t);
     }
+    if (c.api_tokens.empty()) fail("api-token", "names no token");
   }
   c.strict = vm["strict"].as<bool>();
   if (vm.count("queue") != 0) {
@@ -186,14 +196,15 @@ config settings_from(const po::variables_map& vm) {
   auto format = parse_log_format(vm["log-format"].as<std::string>());
   if (!format) fail("log-format", "must be text or json");
   c.format = *format;
-  c.max_body_bytes = vm["max-body-bytes"].as<std::size_t>();
-  if (c.max_body_bytes < 256 * 1024 || c.max_body_bytes > 64 * 1024 * 1024) {
+  // Read as signed numbers: a size_t would take -1 as 18446744073709551615.
+  std::int64_t body = vm["max-body-bytes"].as<std::int64_t>();
+  if (body < 256 * 1024 || body > 64 * 1024 * 1024) {
     fail("max-body-bytes", "must be 262144 to 67108864");
   }
-  c.max_header_bytes = vm["max-header-bytes"].as<std::size_t>();
-  if (c.max_header_bytes < 1024 || c.max_header_bytes > 1024 * 1024) {
-    fail("max-header-bytes", "must be 1024 to 1048576");
-  }
+  c.max_body_bytes = static_cast<std::size_t>(body);
+  std::int64_t header = vm["max-header-bytes"].as<std::int64_t>();
+  if (header < 1024 || header > 1024 * 1024) fail("max-header-bytes", "must be 1024 to 1048576");
+  c.max_header_bytes = static_cast<std::size_t>(header);
   c.request_timeout_ms = vm["request-timeout-ms"].as<std::int64_t>();
   if (c.request_timeout_ms < 100 || c.request_timeout_ms > 600'000) {
     fail("request-timeout-ms", "must be 100 to 600000");
@@ -206,9 +217,9 @@ config settings_from(const po::variables_map& vm) {
   if (c.max_connections < 1 || c.max_connections > 100'000) {
     fail("max-connections", "must be 1 to 100000");
   }
-  c.max_db_bytes = vm["max-db-bytes"].as<std::size_t>();
-  if (c.max_db_bytes != 0 && c.max_db_bytes < 64 * 1024)
-    fail("max-db-bytes", "must be 0 or at least 65536");
+  std::int64_t db_bytes = vm["max-db-bytes"].as<std::int64_t>();
+  if (db_bytes != 0 && db_bytes < 64 * 1024) fail("max-db-bytes", "must be 0 or at least 65536");
+  c.max_db_bytes = static_cast<std::size_t>(db_bytes);
   if (vm.count("config") != 0) c.config_file = vm["config"].as<std::string>();
   return c;
 }
@@ -278,6 +289,7 @@ std::vector<storage::account_spec> read_accounts(const json::value& v, const std
       file_error(file, where + ".queues", "must be a list of queues");
     }
     std::set<std::string> names;
+    std::map<std::string, std::string> ids;  // id -> where it was first given
     for (std::size_t i = 0; queues != nullptr && i < queues->get_array().size(); ++i) {
       std::string at = where + ".queues[" + std::to_string(i) + "]";
       const json::object* q = queues->get_array()[i].if_object();
@@ -302,6 +314,10 @@ std::vector<storage::account_spec> read_accounts(const json::value& v, const std
           file_error(file, at + ".id", "must be 1 to 32 characters of [A-Za-z0-9_-]");
         }
         queue.id = qid->get_string();
+        auto [first, fresh] = ids.emplace(queue.id, at);
+        if (!fresh) {
+          file_error(file, at + ".id", "is " + queue.id + ", the id of " + first->second + " too");
+        }
       }
       try {
         queue.settings = handlers::read_queue_settings(*q, {}, max_delay);
@@ -323,11 +339,12 @@ std::vector<storage::account_spec> read_accounts(const json::value& v, const std
 }
 
 // Reads the configuration file: its settings are stored into vm below the
-// flags and variables already there; its accounts are returned. Every
-// problem throws config_error naming the file and the key.
-std::vector<storage::account_spec> load_config_file(const std::string& file,
-                                                    const po::options_description& desc,
-                                                    po::variables_map& vm) {
+// flags and variables already there; its "accounts" are returned as they
+// are, to be read once the settings in effect are known. Every problem
+// throws config_error naming the file and the key.
+std::optional<json::value> load_config_file(const std::string& file,
+                                            const po::options_description& desc,
+                                            po::variables_map& vm) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw config_error("config", file + ": cannot be read");
   std::stringstream text;
@@ -377,12 +394,8 @@ std::vector<storage::account_spec> load_config_file(const std::string& file,
     file_error(file, key, e.what());
   }
   po::store(from_file, vm);
-  std::vector<storage::account_spec> accounts;
-  if (const json::value* a = obj->if_contains("accounts")) {
-    std::int64_t max_delay = settings_from(alone).max_delay_seconds;
-    accounts = read_accounts(*a, file, max_delay);
-  }
-  return accounts;
+  if (const json::value* accounts = obj->if_contains("accounts")) return *accounts;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -410,6 +423,12 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     } else {
       o.value.push_back(*value);
     }
+    // Set but empty is a mistake, never a value: FLAREQ_STRICT= is not
+    // true, and FLAREQ_API_TOKENS=, is not "accept any credential".
+    if (o.value.empty() || o.value.front().empty()) {
+      throw config_error(twin.key, std::string(twin.env) + " is set but holds no value: unset it " +
+                                       "or give it one");
+    }
     from_env.options.push_back(std::move(o));
     try {
       po::store(from_env, vm);
@@ -428,13 +447,17 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     return out;
   }
   // The file comes last: flags and variables win over it.
-  std::vector<storage::account_spec> accounts;
+  std::optional<json::value> accounts;
   if (vm.count("config") != 0) {
     accounts = load_config_file(vm["config"].as<std::string>(), desc, vm);
   }
   po::notify(vm);
   out.settings = settings_from(vm);
-  out.settings.accounts = std::move(accounts);
+  // Provisioned settings are checked against the limits in effect.
+  if (accounts) {
+    out.settings.accounts =
+        read_accounts(*accounts, out.settings.config_file, out.settings.max_delay_seconds);
+  }
   return out;
 }
 

@@ -89,6 +89,18 @@ TEST(auth_test, authorization_header_wins_over_key_pair) {
             (std::vector<int>{6003, 6111}));
 }
 
+// Header values may carry bytes past 0x7f: a token in UTF-8 matches.
+TEST(auth_test, a_non_ascii_token_matches) {
+  const std::vector<std::string> utf8 = {"caf\xc3\xa9-token"};
+  EXPECT_FALSE(check_credentials({.authorization = "Bearer caf\xc3\xa9-token"}, utf8));
+  EXPECT_EQ(codes(check_credentials({.authorization = "Bearer cafe-token"}, utf8)),
+            std::vector<int>{10000});
+  EXPECT_FALSE(is_valid_token("a b"));
+  EXPECT_FALSE(is_valid_token("a\x7f"));
+  EXPECT_FALSE(is_valid_token(""));
+  EXPECT_TRUE(is_valid_token("\xff\xfe"));
+}
+
 TEST(auth_test, constant_time_equal) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));

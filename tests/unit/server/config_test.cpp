@@ -161,6 +161,24 @@ TEST(config_test, bad_values_name_the_setting) {
       {{"--log-level", "loud"}, {}, "--log-level"},
       {{"--max-body-bytes", "10"}, {}, "--max-body-bytes"},
       {{}, {{"FLAREQ_STRICT", "maybe"}}, "FLAREQ_STRICT"},
+      // Negative sizes do not wrap around into huge ones.
+      {{"--max-db-bytes=-1"}, {}, "max-db-bytes"},
+      {{"--max-body-bytes=-18446744073709289472"}, {}, "max-body-bytes"},
+      {{"--max-header-bytes=-1"}, {}, "max-header-bytes"},
+      {{}, {{"FLAREQ_MAX_DB_BYTES", "-1"}}, "max-db-bytes"},
+      {{}, {{"FLAREQ_MAX_BODY_BYTES", "-18446744073709289472"}}, "FLAREQ_MAX_BODY_BYTES"},
+      // Set but empty is never a value.
+      {{}, {{"FLAREQ_STRICT", ""}}, "FLAREQ_STRICT"},
+      {{}, {{"FLAREQ_API_TOKENS", ""}}, "FLAREQ_API_TOKENS"},
+      {{}, {{"FLAREQ_API_TOKENS", ","}}, "FLAREQ_API_TOKENS"},
+      {{}, {{"FLAREQ_API_TOKENS", " "}}, "api-token"},
+      {{}, {{"FLAREQ_PORT", ""}}, "FLAREQ_PORT"},
+      // Tokens an Authorization header could never carry.
+      {{"--api-token", "has space"}, {}, "--api-token"},
+      {{"--api-token", "tab\there"}, {}, "--api-token"},
+      {{"--api-token", std::string("nul\0x", 5)}, {}, "--api-token"},
+      {{"--host", "localhost"}, {}, "--host localhost: not an IP address"},
+      {{"--host", "300.1.1.1"}, {}, "--host"},
   };
   for (const auto& c : cases) {
     try {
@@ -265,6 +283,11 @@ TEST_F(config_file_test, every_bad_file_names_its_key) {
       {R"({"log_level": "loud"})", "\"log_level\""},
       {R"({"log_format": "xml"})", "\"log_format\""},
       {R"({"max_body_bytes": 1})", "\"max_body_bytes\""},
+      {R"({"max_body_bytes": -18446744073709289472})", "\"max_body_bytes\""},
+      {R"({"max_db_bytes": -1})", "\"max_db_bytes\""},
+      {R"({"api_tokens": []})", "\"api_tokens\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "q1", "id": "same"}, {"name": "q2", "id": "same"}]}]})",
+       "\"accounts[0].queues[1].id\": is same, the id of accounts[0].queues[0] too"},
       {R"({"accounts": {}})", "\"accounts\""},
       {R"({"accounts": [{"queues": []}]})", "\"accounts[0].id\""},
       {R"({"accounts": [{"id": "a.b"}]})", "\"accounts[0].id\""},
@@ -293,6 +316,27 @@ TEST_F(config_file_test, every_bad_file_names_its_key) {
       EXPECT_NE(what.find(c.key), std::string::npos) << what << " should name " << c.key;
     }
   }
+}
+
+// Provisioned settings are checked against the limits in effect, not the
+// file's own: a flag that lowers --max-delay-seconds applies to them.
+TEST_F(config_file_test, provisioning_is_checked_against_the_settings_in_effect) {
+  std::string path = write(R"({"max_delay_seconds": 86400, "accounts": [{"id": "a", "queues": [
+      {"name": "q", "settings": {"delivery_delay": 50000}}]}]})");
+  EXPECT_EQ(parse({"--config", path}).accounts.at(0).queues.at(0).settings.delivery_delay, 50000);
+  try {
+    parse_config(std::vector<std::string>{"--config", path, "--max-delay-seconds", "43200"},
+                 env_of({}));
+    ADD_FAILURE() << "a 50000 s delay passed a 43200 s limit";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("accounts[0].queues[0].settings"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(config_test, a_non_ascii_token_is_accepted_and_can_match) {
+  config c = parse({"--api-token", "caf\xc3\xa9-token"});
+  EXPECT_EQ(c.api_tokens, std::vector<std::string>{"caf\xc3\xa9-token"});
 }
 
 TEST_F(config_file_test, unreadable_or_invalid_files) {
