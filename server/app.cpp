@@ -105,6 +105,7 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     }
     if (m.result == route_match::outcome::no_route) throw api_error::no_route(m.path);
     if (m.result == route_match::outcome::method_not_allowed) {
+      res.allow = m.allowed;
       throw api_error(errc::method_not_allowed);
     }
     handler_result out = co_await route_table()[m.index].handler(context_, req, m.params);
@@ -124,7 +125,7 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
 
 http_response app::reject(const http_request& req, const api_error& error,
                           std::chrono::steady_clock::time_point started) const {
-  http_response res{static_cast<unsigned>(error.status()), render_failure(error)};
+  http_response res{static_cast<unsigned>(error.status()), render_failure(error), {}};
   log_access(req, res.status, started, &error.errors().front());
   return res;
 }

@@ -18,7 +18,8 @@ namespace flareq {
 
 struct http_response {
   unsigned status = 200;
-  std::string body;  // always a JSON envelope
+  std::string body;   // always a JSON envelope (for HEAD, what a GET would get)
+  std::string allow;  // the Allow header of a 405
 };
 
 class app {

@@ -5,13 +5,16 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "server/utf8.hpp"
+
 namespace flareq {
 namespace {
 
 boost::json::object to_json(const error_detail& e) {
   boost::json::object o;
   o["code"] = e.code;
-  o["message"] = e.message;
+  // Messages may quote request bytes (a path, say): keep the JSON valid.
+  o["message"] = valid_utf8(e.message);
   if (!e.error_chain.empty()) {
     boost::json::array chain;
     for (const error_detail& c : e.error_chain) chain.push_back(to_json(c));

@@ -75,6 +75,7 @@ struct instance::parts {
   parts(const config& c, const logger& l, storage::clock& clock, storage::random_source& random)
       : settings(c),
         log(l),
+        listener(c.host, c.port),
         db(open_migrated(c)),
         store(db, clock, random, store_options_of(c)),
         writer(db, store, writer_options_of(c, l)),
@@ -108,6 +109,8 @@ struct instance::parts {
 
   const config& settings;
   const logger& log;
+  // Bound first: a port in use stops start-up before the database is touched.
+  listening_socket listener;
   storage::database db;
   storage::queue_store store;
   storage::writer writer;
@@ -132,7 +135,7 @@ instance::~instance() {
 
 std::uint16_t instance::start(bool handle_signals) {
   const config& c = parts_->settings;
-  return parts_->server.start(c.host, c.port, c.threads, handle_signals);
+  return parts_->server.start(parts_->listener, c.threads, handle_signals);
 }
 
 void instance::stop() {

@@ -18,9 +18,11 @@ class random_source;
 
 class instance {
  public:
-  // Opens and migrates the database, and provisions the configuration
-  // file's queues. Throws storage::database_error, or storage::store_error
-  // when a provisioned queue's name belongs to another queue.
+  // Binds the listen address, opens and migrates the database, and
+  // provisions the configuration file's queues. Throws listen_error (before
+  // anything touches the database), storage::database_error, or
+  // storage::store_error when a provisioned queue's name belongs to another
+  // queue.
   // settings, log, clock and random must outlive the instance.
   instance(const config& settings, const logger& log, storage::clock& clock,
            storage::random_source& random);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,9 +42,13 @@ class logger {
   void write(log_level level, std::string_view message, const std::vector<log_field>& fields = {},
              bool force = false) const;
 
+  // Lines that could not be written (stderr closed or full).
+  std::uint64_t lost_lines() const { return lost_.load(); }
+
  private:
   std::atomic<log_level> level_;
   log_format format_;
+  mutable std::atomic<std::uint64_t> lost_{0};
 };
 
 }  // namespace flareq

@@ -1,14 +1,15 @@
 // flareq's entry point: parse the settings, run one instance until SIGINT
 // or SIGTERM. Wiring only; everything else lives in the libraries.
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "server/config.hpp"
 #include "server/healthcheck.hpp"
+#include "server/http/server.hpp"
 #include "server/instance.hpp"
 #include "server/log.hpp"
 #include "storage/clock.hpp"
@@ -39,20 +40,19 @@ int main(int argc, char** argv) {
   }
   const config& settings = parsed.settings;
   if (healthcheck) return run_healthcheck(settings, std::chrono::seconds(3));
+  // A log reader that goes away (a closed terminal, `| head`) must not kill
+  // the server: its writes fail with EPIPE instead, and are counted.
+  std::signal(SIGPIPE, SIG_IGN);
   logger log(settings.level, settings.format);
   storage::system_clock clock;
   storage::system_random random;
   try {
     instance flareq(settings, log, clock, random);
-    std::uint16_t port = 0;
-    try {
-      port = flareq.start(true);
-    } catch (const std::system_error& e) {
-      std::fprintf(stderr, "flareq: cannot listen on %s:%u: %s\n", settings.host.c_str(),
-                   static_cast<unsigned>(settings.port), e.code().message().c_str());
-      return 2;
-    }
-    std::string address = "http://" + settings.host + ":" + std::to_string(port);
+    std::uint16_t port = flareq.start(true);
+    // IPv6 literals in brackets (RFC 3986 §3.2.2).
+    bool v6 = settings.host.find(':') != std::string::npos;
+    std::string address =
+        "http://" + (v6 ? "[" + settings.host + "]" : settings.host) + ":" + std::to_string(port);
     std::string mode = settings.strict ? "strict" : "lenient";
     std::string credentials = settings.api_tokens.empty()
                                   ? std::string("any well-formed credential")
@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
     }
     log.write(log_level::info, "stopped cleanly", {}, true);
     return 0;
+  } catch (const listen_error& e) {
+    std::fprintf(stderr, "flareq: %s\n", e.what());
+    return 2;
   } catch (const storage::database_error& e) {
     std::fprintf(stderr, "flareq: database %s: %s\n", settings.db.c_str(), e.what());
     return 2;

@@ -71,7 +71,11 @@ route_match router::match(std::string_view method, std::string_view target) cons
     }
     if (!ok) continue;
     path_matched = true;
-    if (r.method == method) {
+    if (!m.allowed.empty()) m.allowed += ", ";
+    m.allowed += r.method;
+    if (r.method == "GET") m.allowed += ", HEAD";
+    // HEAD is GET without the body (RFC 9110 §9.3.2).
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.result = route_match::outcome::found;
       m.index = r.index;
       m.params = std::move(params);

@@ -34,6 +34,7 @@ struct route_match {
   std::size_t index = 0;  // the route's index, when found
   route_params params;    // views into the route table and the path
   std::string_view path;  // the path without query and without "/client/v4"
+  std::string allowed;    // for method_not_allowed: the path's methods ("GET, HEAD, PUT")
 };
 
 class router {
@@ -41,8 +42,8 @@ class router {
   // Adds a route; index is handed back by match().
   void add(std::string_view method, std::string_view pattern, std::size_t index);
 
-  // Matches a request target (path and optional query). The returned views
-  // point into target and into this router.
+  // Matches a request target (path and optional query); HEAD matches the
+  // GET routes. The returned views point into target and into this router.
   route_match match(std::string_view method, std::string_view target) const;
 
  private:

@@ -6,13 +6,22 @@
 //
 // Stopping (stop(), or SIGINT/SIGTERM when enabled): the listener closes,
 // idle connections are closed, requests in flight are answered, and the I/O
-// threads end when the last connection has.
+// threads end when the last connection has. A second signal closes every
+// connection at once, requests in flight or not.
+//
+// HTTP/1.1 as RFC 9110 and 9112 say: only the header section carries
+// credentials (trailers are dropped), a Transfer-Encoding other than a lone
+// "chunked" or one beside Content-Length is 400 and close, every framing
+// error gets a 400 envelope before the close, and an error answered while
+// the client may still be sending (413, 431, 400) is followed by a lingering
+// close, so that the client reads the answer instead of a reset.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace flareq {
@@ -31,6 +40,32 @@ struct http_limits {
   std::size_t max_connections = 512;
 };
 
+// Why the listen address cannot be used, in the words of the flags: "port
+// 8789 is in use on 127.0.0.1", "--host x: not an IP address".
+class listen_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A socket bound and listening on host:port, made before anything else
+// starts (a port in use stops start-up before the database is touched), and
+// then handed to http_server::start. Owned by one thread.
+class listening_socket {
+ public:
+  // Binds and listens (port 0: any free port). Throws listen_error.
+  listening_socket(const std::string& host, std::uint16_t port);
+  ~listening_socket();
+  listening_socket(const listening_socket&) = delete;
+  listening_socket& operator=(const listening_socket&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  friend class http_server;
+  int fd_ = -1;  // -1 once handed over
+  bool v6_ = false;
+  std::uint16_t port_ = 0;
+};
+
 class http_server {
  public:
   // The references must outlive the server.
@@ -39,11 +74,10 @@ class http_server {
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  // Binds and listens on host:port (0: any free port), then starts the I/O
-  // threads. Returns the bound port. Throws std::system_error when the
-  // address cannot be used.
-  std::uint16_t start(const std::string& host, std::uint16_t port, int threads,
-                      bool handle_signals);
+  // Takes over the listening socket and starts the I/O threads. Returns the
+  // bound port. Raises the open-file limit towards max_connections and
+  // warns when it cannot.
+  std::uint16_t start(listening_socket& socket, int threads, bool handle_signals);
 
   // Begins a graceful stop; safe from any thread, and more than once.
   void stop();
