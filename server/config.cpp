@@ -90,7 +90,8 @@ po::options_description describe() {
      "largest request body; larger ones get 413/10205 [FLAREQ_MAX_BODY_BYTES]")
     ("max-header-bytes", po::value<std::int64_t>()
        ->default_value(static_cast<std::int64_t>(d.max_header_bytes))->value_name("N"),
-     "largest request headers; larger ones get 431/6003 [FLAREQ_MAX_HEADER_BYTES]")
+     "largest request headers (and chunked trailers), 1024 to 65536; larger ones get 431/6003 "
+     "[FLAREQ_MAX_HEADER_BYTES]")
     ("request-timeout-ms", po::value<std::int64_t>()->default_value(d.request_timeout_ms)
        ->value_name("MS"),
      "time from a request's first byte to its last; slower clients are cut off "
@@ -203,7 +204,8 @@ config settings_from(const po::variables_map& vm) {
   }
   c.max_body_bytes = static_cast<std::size_t>(body);
   std::int64_t header = vm["max-header-bytes"].as<std::int64_t>();
-  if (header < 1024 || header > 1024 * 1024) fail("max-header-bytes", "must be 1024 to 1048576");
+  // At most 65536: Beast 1.81 cannot hold a field of more than 65,533 bytes.
+  if (header < 1024 || header > 65'536) fail("max-header-bytes", "must be 1024 to 65536");
   c.max_header_bytes = static_cast<std::size_t>(header);
   c.request_timeout_ms = vm["request-timeout-ms"].as<std::int64_t>();
   if (c.request_timeout_ms < 100 || c.request_timeout_ms > 600'000) {
@@ -266,9 +268,14 @@ std::string scalar_text(const json::value& v, file_key::kind_t kind, const std::
   file_error(file, key, std::string("must be ") + wanted[kind]);
 }
 
-std::vector<storage::account_spec> read_accounts(const json::value& v, const std::string& file,
-                                                 std::int64_t max_delay) {
+// Reads the file's accounts, checked against the settings in effect: the
+// max delay, and the queues declared in every account (--queue), which a
+// provisioned queue may not contradict.
+std::vector<storage::account_spec> read_accounts(
+    const json::value& v, const std::string& file, std::int64_t max_delay,
+    const std::vector<storage::declared_queue>& declared) {
   std::vector<storage::account_spec> out;
+  std::map<std::string, std::string> account_ids;  // id -> where
   const json::array* accounts = v.if_array();
   if (accounts == nullptr) file_error(file, "accounts", "must be a list of accounts");
   for (std::size_t a = 0; a < accounts->size(); ++a) {
@@ -281,6 +288,11 @@ std::vector<storage::account_spec> read_accounts(const json::value& v, const std
       file_error(file, where + ".id", "must be 1 to 32 characters of [A-Za-z0-9_-]");
     }
     spec.id = id->get_string();
+    if (auto [first, fresh] = account_ids.emplace(spec.id, where); !fresh) {
+      file_error(
+          file, where + ".id",
+          "is " + spec.id + ", listed at " + first->second + " already: list an account once");
+    }
     for (const auto& [k, unused] : *account) {
       if (k != "id" && k != "queues") file_error(file, where + "." + std::string(k), "unknown key");
     }
@@ -317,6 +329,14 @@ std::vector<storage::account_spec> read_accounts(const json::value& v, const std
         auto [first, fresh] = ids.emplace(queue.id, at);
         if (!fresh) {
           file_error(file, at + ".id", "is " + queue.id + ", the id of " + first->second + " too");
+        }
+      }
+      for (const storage::declared_queue& d : declared) {
+        bool same_id = !queue.id.empty() && d.id == queue.id;
+        if (same_id != (d.name == queue.name) && (same_id || !queue.id.empty())) {
+          file_error(file, at,
+                     "contradicts --queue " + d.name + "=" + d.id +
+                         ": a declared queue's name and id must match the file's");
         }
       }
       try {
@@ -412,9 +432,13 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
   }
   // Each variable alone, so an error can name it. A value already set by a
   // flag is kept: store() never overwrites one.
+  // Reported once --help and --version have had their say.
+  std::optional<config_error> empty_tokens;
   for (const env_twin& twin : env_twins) {
     auto value = env(twin.env);
     if (!value) continue;
+    // A flag wins over its variable, whatever the variable holds.
+    if (vm.count(twin.key) != 0 && !vm[twin.key].defaulted()) continue;
     po::parsed_options from_env(&desc);
     po::option o;
     o.string_key = twin.key;
@@ -423,11 +447,16 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     } else {
       o.value.push_back(*value);
     }
-    // Set but empty is a mistake, never a value: FLAREQ_STRICT= is not
-    // true, and FLAREQ_API_TOKENS=, is not "accept any credential".
+    // Set but empty counts as unset (FLAREQ_STRICT= is not true; compose
+    // files write ${X:-}), but for the tokens: FLAREQ_API_TOKENS= or "," is
+    // a mistake, and "accept any credential" must never follow from one.
     if (o.value.empty() || o.value.front().empty()) {
-      throw config_error(twin.key, std::string(twin.env) + " is set but holds no value: unset it " +
-                                       "or give it one");
+      if (std::string_view(twin.key) == "api-token" && !empty_tokens) {
+        empty_tokens = config_error(
+            twin.key, std::string(twin.env) + " is set but names no token: unset it to accept " +
+                          "any well-formed credential, or give it the tokens");
+      }
+      continue;
     }
     from_env.options.push_back(std::move(o));
     try {
@@ -446,6 +475,7 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     out.what = parsed_config::action::version;
     return out;
   }
+  if (empty_tokens) throw *empty_tokens;
   // The file comes last: flags and variables win over it.
   std::optional<json::value> accounts;
   if (vm.count("config") != 0) {
@@ -455,8 +485,8 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
   out.settings = settings_from(vm);
   // Provisioned settings are checked against the limits in effect.
   if (accounts) {
-    out.settings.accounts =
-        read_accounts(*accounts, out.settings.config_file, out.settings.max_delay_seconds);
+    out.settings.accounts = read_accounts(*accounts, out.settings.config_file,
+                                          out.settings.max_delay_seconds, out.settings.queues);
   }
   return out;
 }

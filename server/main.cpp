@@ -73,7 +73,12 @@ int main(int argc, char** argv) {
                 {}, true);
       return 1;
     }
-    log.write(log_level::info, "stopped cleanly", {}, true);
+    std::uint64_t lost = log.lost_lines();
+    log.write(log_level::info,
+              lost == 0
+                  ? std::string("stopped cleanly")
+                  : "stopped cleanly (" + std::to_string(lost) + " log lines could not be written)",
+              {}, true);
     return 0;
   } catch (const listen_error& e) {
     std::fprintf(stderr, "flareq: %s\n", e.what());

@@ -22,8 +22,10 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -59,8 +61,17 @@ std::string random_prefix() {
 
 // Bytes read and thrown away after an error answer, at most, and for how
 // long (RFC 9112 §9.6: a lingering close lets the client read the answer).
-constexpr std::size_t linger_bytes = 16 * 1024 * 1024;
-constexpr std::chrono::seconds linger_time{2};
+constexpr std::size_t linger_bytes = 64 * 1024 * 1024;
+// Connections over --max-connections linger too, briefly and only this many
+// at once: the rest are closed at once, so that they cannot hold descriptors.
+constexpr int max_lingering_turned_away = 16;
+constexpr std::chrono::milliseconds turned_away_linger{250};
+// Beast 1.81 throws (out of the I/O thread) for a field value over 65,533
+// bytes. The read buffer holds at most this much, so no header or trailer
+// field can reach that size: such a request fails as buffer_overflow (400)
+// instead.
+constexpr std::size_t max_read_buffer = 65'536;
+constexpr std::chrono::milliseconds linger_time{2000};
 
 // The Date header's value (RFC 9110 §6.6.1), IMF-fixdate.
 std::string http_date() {
@@ -103,6 +114,7 @@ std::string framing_problem(const http::request<http::string_body>& req) {
     return "an HTTP/1.1 request needs exactly one Host header";
   }
   if (req.count(http::field::transfer_encoding) == 0) return {};
+  if (req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
   if (req.count(http::field::content_length) != 0) {
     return "Transfer-Encoding and Content-Length together";
   }
@@ -182,26 +194,31 @@ struct http_server::impl {
   // Request ids: a random prefix per process, then a counter.
   std::string id_prefix = random_prefix();
   std::atomic<std::uint64_t> request_counter{1};
+  std::atomic<int> lingering_turned_away{0};
   std::mutex mutex;
   std::unordered_set<std::shared_ptr<connection>> connections;  // guarded by mutex
 
   asio::awaitable<void> accept_loop() {
-    bool out_of_descriptors = false;
+    // When descriptors ran out, said at most once a minute.
+    std::optional<std::chrono::steady_clock::time_point> last_complaint;
+    std::uint64_t waited = 0;
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc),
                                                          asio::as_tuple(asio::use_awaitable));
       if (stopping.load()) co_return;
-      if (ec == asio::error::no_descriptors ||
-          ec == boost::system::errc::too_many_files_open_in_system) {
-        // The client stays in the listen backlog; trying again at once
-        // would spin. Said once per episode.
-        if (!out_of_descriptors) {
+      // EMFILE, ENFILE: the client stays in the listen backlog; trying
+      // again at once would spin. (Values, not errc conditions: UBSan
+      // trips over Boost 1.81's constexpr categories.)
+      if (ec && (ec.value() == EMFILE || ec.value() == ENFILE)) {
+        auto now = std::chrono::steady_clock::now();
+        ++waited;
+        if (!last_complaint || now - *last_complaint > std::chrono::minutes(1)) {
           log.write(log_level::error,
-                    "accept: " + ec.message() +
-                        ": new connections wait until others close (raise `ulimit -n` or "
-                        "lower --max-connections)");
+                    "accept: " + ec.message() + " (" + std::to_string(waited) +
+                        " times so far): new connections wait until others close; raise "
+                        "`ulimit -n` or lower --max-connections");
+          last_complaint = now;
         }
-        out_of_descriptors = true;
         backoff.expires_after(std::chrono::milliseconds(100));
         co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
@@ -211,8 +228,6 @@ struct http_server::impl {
         log.write(log_level::warn, "accept: " + ec.message());
         continue;
       }
-      if (out_of_descriptors) log.write(log_level::info, "accept: connections are accepted again");
-      out_of_descriptors = false;
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto conn = std::make_shared<connection>(std::move(socket));
@@ -257,17 +272,23 @@ struct http_server::impl {
                   "the limit is " + std::to_string(limits.max_connections) + " connections"),
         std::chrono::steady_clock::now());
     co_await write(*conn, 11, res, false, req.request_id, false);
-    co_await linger(*conn, 64 * 1024);
+    // A short linger so the client reads the 503, for a few at a time only:
+    // these connections are outside --max-connections.
+    if (lingering_turned_away.fetch_add(1) < max_lingering_turned_away) {
+      co_await linger(*conn, 64 * 1024, turned_away_linger);
+    }
+    lingering_turned_away.fetch_sub(1);
     conn->stream.close();
   }
 
   // After an error answer with "Connection: close": stop sending, then read
   // and drop what the client still sends (a body it had started, say) for a
   // while, so that closing does not reset the connection under the answer.
-  asio::awaitable<void> linger(connection& conn, std::size_t most = linger_bytes) {
+  asio::awaitable<void> linger(connection& conn, std::size_t most = linger_bytes,
+                               std::chrono::milliseconds how_long = linger_time) {
     boost::system::error_code ec;
     conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn.stream.expires_after(linger_time);
+    conn.stream.expires_after(how_long);
     std::vector<char> sink(16 * 1024);
     for (std::size_t drained = 0; drained < most;) {
       auto [read_ec, n] = co_await conn.stream.async_read_some(asio::buffer(sink),
@@ -283,12 +304,12 @@ struct http_server::impl {
                                const api_error& error,
                                std::chrono::steady_clock::time_point started) {
     http_response res = handler.reject(req, error, started);
-    co_await write(conn, version, res, false, req.request_id, false);
+    co_await write(conn, version, res, false, req.request_id, req.method == "HEAD");
     co_await linger(conn);
   }
 
   asio::awaitable<void> serve_requests(connection& conn) {
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer(max_read_buffer);
     std::string remote;
     {
       boost::system::error_code ec;
@@ -457,6 +478,19 @@ struct http_server::impl {
     co_return !ec;
   }
 
+  // An I/O thread. An exception that escapes a handler (none should: this
+  // is the last line of defence) is logged, and the thread runs on.
+  void run() {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log.write(log_level::error, std::string("I/O thread: ") + e.what());
+      }
+    }
+  }
+
   // Stops listening for signals once nothing is left to stop, so that the
   // I/O threads can end (a pending wait is work for the io_context).
   void disarm_signals() {
@@ -524,13 +558,13 @@ listening_socket::listening_socket(const std::string& host, std::uint16_t port) 
   tcp::endpoint endpoint(address, port);
   auto fail = [&](const boost::system::error_code& e) {
     std::string p = std::to_string(port);
-    if (e == asio::error::address_in_use) {
+    if (e.value() == EADDRINUSE) {
       throw listen_error("port " + p + " is in use on " + host);
     }
-    if (e == boost::system::errc::address_not_available) {
+    if (e.value() == EADDRNOTAVAIL) {
       throw listen_error("--host " + host + ": no network interface of this machine has it");
     }
-    if (e == asio::error::access_denied) {
+    if (e.value() == EACCES) {
       throw listen_error("port " + p + " on " + host + " needs privileges: choose one above 1023");
     }
     throw listen_error("cannot listen on " + where + ":" + p + ": " + e.message());
@@ -563,10 +597,16 @@ http_server::~http_server() {
 namespace {
 
 // Raises the soft limit on open files towards what max_connections needs
-// (each connection is one descriptor; the database and the process keep
-// some more), and says so when the hard limit is too low.
+// (a descriptor each, beside those open now and a few the server opens
+// later), and says so when the hard limit is too low.
 void fit_descriptor_limit(std::size_t max_connections, const logger& log) {
-  constexpr rlim_t reserve = 64;
+  std::error_code ec;
+  rlim_t open_now = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++open_now;
+  }
+  const rlim_t reserve = open_now + 8;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   rlim_t wanted = static_cast<rlim_t>(max_connections) + reserve;
@@ -575,7 +615,7 @@ void fit_descriptor_limit(std::size_t max_connections, const logger& log) {
   raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
   if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   if (limit.rlim_cur >= wanted) return;
-  std::size_t fit = limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 1;
+  std::size_t fit = limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 0;
   log.write(log_level::warn, "only " + std::to_string(limit.rlim_cur) +
                                  " open files are allowed (ulimit -n): about " +
                                  std::to_string(fit) + " connections fit, not --max-connections " +
@@ -597,7 +637,7 @@ std::uint16_t http_server::start(listening_socket& socket, int threads, bool han
   }
   asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
   for (int i = 0; i < threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] { impl_->run(); });
   }
   return bound;
 }

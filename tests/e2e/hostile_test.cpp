@@ -229,6 +229,26 @@ std::vector<hostile_case> cases() {
        "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n{nop\r\n0\r\n\r\n",
        "400", 10208},
+      {"HTTP/1.0 with transfer-encoding",
+       "POST " + P + " HTTP/1.0\r\n" + auth +
+           "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n2\r\n{}\r\n0\r\n\r\n" +
+           "GET /healthz HTTP/1.0\r\n\r\n",
+       "400", 6003},
+      {"70 kB trailer field",
+       "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
+           "Transfer-Encoding: chunked\r\n\r\nc\r\n{\"body\":\"x\"}\r\n0\r\nX-T: " +
+           std::string(70'000, 't') + "\r\n\r\n",
+       "400", 6003},
+      {"200 kB of trailer fields",
+       "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
+           "Transfer-Encoding: chunked\r\n\r\nc\r\n{\"body\":\"x\"}\r\n0\r\n" +
+           [] {
+             std::string t;
+             for (int i = 0; i < 20'000; ++i) t += "X-T" + std::to_string(i) + ": v\r\n";
+             return t;
+           }() +
+           "\r\n",
+       "400", 6003},
       {"HTTP/1.0 without host",
        "POST " + P + " HTTP/1.0\r\n" + auth + "Content-Length: 2\r\n\r\n{}", "400", 10207},
   };
@@ -246,6 +266,12 @@ TEST(hostile, every_case_gets_its_answer_and_nothing_changes) {
   for (const auto& c : all) {
     std::string answer = raw_exchange(server.port(), c.bytes);
     std::string got = outcome(answer);
+    // One answer at most: nothing after an error is read as a request.
+    if (got == "400" || got == "413" || got == "431") {
+      auto second = answer.find("\r\nServer: flareq/");
+      if (second != std::string::npos) second = answer.find("\r\nServer: flareq/", second + 1);
+      EXPECT_EQ(second, std::string::npos) << c.name << "\n" << answer;
+    }
     std::string wanted = "|" + c.expect + "|";
     EXPECT_NE(wanted.find("|" + got + "|"), std::string::npos)
         << c.name << ": got " << got << " wanted " << c.expect << "\n"
@@ -539,6 +565,35 @@ TEST(transport, head_answers_every_get_route_and_405_carries_allow) {
   }
 }
 
+// Answers the transport gives before the app sees the request keep HEAD's
+// rule too: headers only.
+TEST(transport, head_gets_no_body_from_refusals_either) {
+  test_server server;
+  for (const std::string& bytes :
+       {std::string("HEAD /healthz HTTP/1.1\r\n\r\n"),
+        std::string("HEAD /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
+        "HEAD " + P + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"}) {
+    std::string answer = raw_exchange(server.port(), bytes);
+    ASSERT_TRUE(answer.starts_with("HTTP/1.1 4")) << answer;
+    EXPECT_EQ(answer.substr(answer.find("\r\n\r\n") + 4), "") << answer;
+    EXPECT_NE(answer.find("Content-Length: "), std::string::npos) << answer;
+  }
+}
+
+// A field value as large as the largest header limit allows is refused,
+// never thrown out of the I/O thread (Beast cannot hold one of 65,534 bytes).
+TEST(transport, the_largest_header_field_is_refused_not_fatal) {
+  test_server server([](config& c) { c.max_header_bytes = 65'536; });
+  for (std::size_t size : {65'400u, 70'000u, 200'000u}) {
+    std::string answer = raw_exchange(
+        server.port(),
+        req("POST", P, R"({"body":1})", auth + "X-Big: " + std::string(size, 'b') + "\r\n"));
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 431") || answer.starts_with("HTTP/1.1 400"))
+        << size << ": " << answer.substr(0, 200);
+    EXPECT_EQ(http_client(server.port()).request("GET", "/healthz", "", {}).status, 200u) << size;
+  }
+}
+
 TEST(transport, every_answer_has_a_date) {
   test_server server;
   for (const std::string& bytes :
@@ -670,9 +725,13 @@ TEST(transport, a_closed_log_reader_does_not_kill_the_server) {
     ::_exit(127);
   }
   ::close(fds[1]);
+  // Up to the start-up line (a warning may come before it).
   std::string first;
   char c = 0;
-  while (first.find('\n') == std::string::npos && ::read(fds[0], &c, 1) == 1) first += c;
+  while (first.find("listening") == std::string::npos || first.back() != '\n') {
+    if (::read(fds[0], &c, 1) != 1) break;
+    first += c;
+  }
   ::close(fds[0]);  // the reader goes away
   auto at = first.find("127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << first;
@@ -691,6 +750,7 @@ TEST(transport, a_closed_log_reader_does_not_kill_the_server) {
 // Out of file descriptors: accept backs off and says so once, instead of
 // spinning, and serves again when descriptors are free.
 TEST(transport, running_out_of_descriptors_backs_off_and_recovers) {
+  if (!std::filesystem::exists("/usr/bin/prlimit")) GTEST_SKIP() << "no prlimit (util-linux)";
   process p("/usr/bin/prlimit",
             {"--nofile=48:48", flareq_binary(), "--port", "0", "--db", ":memory:"});
   std::uint16_t port = p.wait_for_port();
@@ -705,9 +765,8 @@ TEST(transport, running_out_of_descriptors_backs_off_and_recovers) {
   p.send_signal(SIGTERM);
   EXPECT_EQ(p.wait(), 0);
   std::string out = p.output();
-  int complaints = count_of(out, "accept: ");
-  EXPECT_GE(complaints, 1) << out;
-  EXPECT_LE(complaints, 4) << out.substr(0, 2000);
+  // Said once (and again at most once a minute), however often it happened.
+  EXPECT_EQ(count_of(out, "accept: "), 1) << out.substr(0, 2000);
 }
 
 }  // namespace

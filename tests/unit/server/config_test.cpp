@@ -167,12 +167,10 @@ TEST(config_test, bad_values_name_the_setting) {
       {{"--max-header-bytes=-1"}, {}, "max-header-bytes"},
       {{}, {{"FLAREQ_MAX_DB_BYTES", "-1"}}, "max-db-bytes"},
       {{}, {{"FLAREQ_MAX_BODY_BYTES", "-18446744073709289472"}}, "FLAREQ_MAX_BODY_BYTES"},
-      // Set but empty is never a value.
-      {{}, {{"FLAREQ_STRICT", ""}}, "FLAREQ_STRICT"},
+      // An empty token list never means "accept any credential".
       {{}, {{"FLAREQ_API_TOKENS", ""}}, "FLAREQ_API_TOKENS"},
       {{}, {{"FLAREQ_API_TOKENS", ","}}, "FLAREQ_API_TOKENS"},
       {{}, {{"FLAREQ_API_TOKENS", " "}}, "api-token"},
-      {{}, {{"FLAREQ_PORT", ""}}, "FLAREQ_PORT"},
       // Tokens an Authorization header could never carry.
       {{"--api-token", "has space"}, {}, "--api-token"},
       {{"--api-token", "tab\there"}, {}, "--api-token"},
@@ -334,9 +332,53 @@ TEST_F(config_file_test, provisioning_is_checked_against_the_settings_in_effect)
   }
 }
 
+// A variable set but empty counts as unset (FLAREQ_STRICT= is not true),
+// but for the tokens; a flag wins over any variable; --help and --version
+// answer whatever the variables hold.
+TEST(config_test, empty_variables) {
+  config c = parse({}, {{"FLAREQ_STRICT", ""}, {"FLAREQ_PORT", ""}, {"FLAREQ_LOG_LEVEL", ""}});
+  EXPECT_FALSE(c.strict);
+  EXPECT_EQ(c.port, 8789);
+  EXPECT_EQ(c.level, log_level::info);
+  EXPECT_EQ(parse({"--api-token", "t"}, {{"FLAREQ_API_TOKENS", ","}}).api_tokens,
+            std::vector<std::string>{"t"});
+  EXPECT_TRUE(parse({"--strict"}, {{"FLAREQ_STRICT", ""}}).strict);
+  for (const char* flag : {"--help", "--version"}) {
+    auto parsed = parse_config(std::vector<std::string>{flag},
+                               env_of({{"FLAREQ_API_TOKENS", ""}, {"FLAREQ_STRICT", ""}}));
+    EXPECT_NE(parsed.what, parsed_config::action::run) << flag;
+  }
+}
+
 TEST(config_test, a_non_ascii_token_is_accepted_and_can_match) {
   config c = parse({"--api-token", "caf\xc3\xa9-token"});
   EXPECT_EQ(c.api_tokens, std::vector<std::string>{"caf\xc3\xa9-token"});
+}
+
+// An account listed twice, or a provisioned queue that contradicts a
+// declared one, would make a queue vanish at provisioning: exit 2.
+TEST_F(config_file_test, contradictions_between_accounts_and_declared_queues) {
+  std::string twice = write(R"({"accounts": [{"id": "a", "queues": [{"name": "q1", "id": "same"}]},
+                                             {"id": "a", "queues": [{"name": "q2", "id": "same"}]}]})");
+  try {
+    parse_config(std::vector<std::string>{"--config", twice}, env_of({}));
+    ADD_FAILURE() << "an account listed twice was accepted";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("accounts[1].id"), std::string::npos) << e.what();
+  }
+  std::string file =
+      write(R"({"accounts": [{"id": "a", "queues": [{"name": "q2", "id": "same"}]}]})");
+  for (const std::string& declared : {std::string("q1=same"), std::string("q2=other")}) {
+    try {
+      parse_config(std::vector<std::string>{"--config", file, "--queue", declared}, env_of({}));
+      ADD_FAILURE() << "--queue " << declared << " was accepted";
+    } catch (const config_error& e) {
+      EXPECT_NE(std::string(e.what()).find("contradicts --queue"), std::string::npos) << e.what();
+    }
+  }
+  // Agreeing, or unrelated, is fine.
+  EXPECT_EQ(parse({"--config", file, "--queue", "q2=same"}).accounts.size(), 1u);
+  EXPECT_EQ(parse({"--config", file, "--queue", "q3"}).accounts.size(), 1u);
 }
 
 TEST_F(config_file_test, unreadable_or_invalid_files) {
