@@ -750,6 +750,11 @@ TEST(transport, a_closed_log_reader_does_not_kill_the_server) {
 // Out of file descriptors: accept backs off and says so once, instead of
 // spinning, and serves again when descriptors are free.
 TEST(transport, running_out_of_descriptors_backs_off_and_recovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check reads /proc/self/maps: with no descriptor left it
+  // reports Asio's EMFILE error_code as an object with an invalid vptr.
+  GTEST_SKIP() << "UBSan needs descriptors of its own here; the dev and tsan presets run this";
+#endif
   if (!std::filesystem::exists("/usr/bin/prlimit")) GTEST_SKIP() << "no prlimit (util-linux)";
   process p("/usr/bin/prlimit",
             {"--nofile=48:48", flareq_binary(), "--port", "0", "--db", ":memory:"});
