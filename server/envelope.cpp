@@ -3,8 +3,8 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
+#include "server/js_json.hpp"
 #include "server/utf8.hpp"
 
 namespace flareq {
@@ -31,7 +31,9 @@ std::string render(bool success, boost::json::array errors, const boost::json::v
   envelope["messages"] = boost::json::array();
   envelope["result"] = result;
   if (result_info != nullptr) envelope["result_info"] = *result_info;
-  return boost::json::serialize(envelope);
+  // As JavaScript writes JSON: a json body shown by inspection reads 1.5,
+  // not Boost's 1.5E0.
+  return js_stringify(envelope);
 }
 
 }  // namespace

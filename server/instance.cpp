@@ -28,7 +28,7 @@ std::int64_t wal_share(const config& c) {
   return std::min(unlimited_share, static_cast<std::int64_t>(c.max_db_bytes / 4));
 }
 
-storage::database open_migrated(const config& c) {
+storage::database open_migrated(const config& c, const logger& log) {
   storage::database_options options;
   if (c.max_db_bytes != 0) {
     // SQLite's default page size.
@@ -38,9 +38,20 @@ storage::database open_migrated(const config& c) {
   // A file database has a checkpointer thread (below); commits never checkpoint.
   options.auto_checkpoint = c.db == ":memory:";
   storage::database db = storage::database::open(c.db, options);
-  storage::migrate(db);
-  // Start on an empty WAL: what a crash left in it goes into the file now.
-  if (c.db != ":memory:") db.checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+  try {
+    storage::migrate(db);
+    // Start on an empty WAL: what a crash left in it goes into the file now.
+    if (c.db != ":memory:" && db.checkpoint(SQLITE_CHECKPOINT_TRUNCATE).busy) {
+      log.write(log_level::warn,
+                "start-up checkpoint of " + c.db +
+                    ": another program holds the database; the WAL is checkpointed later");
+    }
+  } catch (const storage::database_error& e) {
+    // A root-owned -wal or -shm beside a writable file, say.
+    if (!storage::is_access_error(e.code())) throw;
+    throw storage::database_error(
+        e.code(), std::string(e.what()) + " (" + storage::write_access_hint(c.db) + ")");
+  }
   return db;
 }
 
@@ -55,6 +66,11 @@ storage::store_options store_options_of(const config& c) {
   storage::store_options o;
   o.create_on_push = !c.strict;
   o.declared = c.queues;
+  // Pushes stop at 90 % of the file's pages, so that pull (whose leases
+  // grow rows), ack and purge still work on a full database.
+  if (c.max_db_bytes != 0) {
+    o.push_page_limit = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096 * 9 / 10;
+  }
   return o;
 }
 
@@ -76,7 +92,7 @@ struct instance::parts {
       : settings(c),
         log(l),
         listener(c.host, c.port),
-        db(open_migrated(c)),
+        db(open_migrated(c, l)),
         store(db, clock, random, store_options_of(c)),
         writer(db, store, writer_options_of(c, l)),
         checkpoints(c.db == ":memory:" ? nullptr
@@ -153,10 +169,17 @@ void instance::wait() {
   // The last checkpoint, said before it runs so that a long one is
   // explained, then the close, whose errors are the caller's.
   if (p.settings.db != ":memory:" && p.db.file_has_moved()) {
-    p.log.write(log_level::error,
-                "the database file " + p.settings.db +
-                    " was deleted or replaced while flareq ran: its data is lost");
-  } else if (p.settings.db != ":memory:") {
+    // Copy the WAL into the file this connection has open (gone, or under
+    // another name) and empty it, so that the next start does not replay
+    // it into whatever file is at the path now; then fail the exit.
+    p.db.checkpoint(SQLITE_CHECKPOINT_TRUNCATE, false);
+    p.db.close();
+    throw storage::database_error(
+        SQLITE_IOERR, "the database file " + p.settings.db +
+                          " was deleted, moved or replaced while flareq ran: what it held went "
+                          "with the old file, not into the one at that path now");
+  }
+  if (p.settings.db != ":memory:") {
     p.log.write(log_level::info, "final checkpoint of " + p.settings.db);
     // PASSIVE first, only to learn how much the WAL holds: TRUNCATE
     // reports an emptied log.

@@ -31,6 +31,17 @@ std::string current_user() {
 
 }  // namespace
 
+std::string write_access_hint(const std::string& path) {
+  return current_user() + " must be able to write " + path +
+         ", its -wal and -shm files, and its folder";
+}
+
+bool is_access_error(int code) {
+  int primary = code & 0xff;
+  return primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM ||
+         primary == SQLITE_AUTH;
+}
+
 statement::statement(sqlite3* db, std::string_view sql, bool persistent) : db_(db) {
   unsigned flags = persistent ? SQLITE_PREPARE_PERSISTENT : 0;
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt_, nullptr);
@@ -121,7 +132,12 @@ database database::open(const std::string& path, const database_options& options
       sqlite3_open_v2(path.c_str(), &raw,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<sqlite3, closer> handle(raw);
-  if (rc != SQLITE_OK) fail(raw, rc, "open " + path);
+  if (rc != SQLITE_OK) {
+    std::string message =
+        "open " + path + ": " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    if (is_access_error(rc)) message += " (" + write_access_hint(path) + ")";
+    throw database_error(raw != nullptr ? sqlite3_extended_errcode(raw) : rc, message);
+  }
   sqlite3_extended_result_codes(raw, 1);
   // SQLITE_OPEN_READWRITE falls back to read-only when the file cannot be
   // written: every write would fail later, so refuse to start instead.
@@ -131,19 +147,26 @@ database database::open(const std::string& path, const database_options& options
                                               ": give that user write access to it and its folder");
   }
   database db(std::move(handle), path);
-  db.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
-  // Reading the schema proves the file is a database before anything is written.
-  db.exec("SELECT count(*) FROM sqlite_schema");
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = " + options.synchronous);
-  db.exec("PRAGMA foreign_keys = ON");
-  db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_kib));
-  if (!options.auto_checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
-  if (options.max_page_count > 0) {
-    db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
-  }
-  if (options.journal_size_limit >= 0) {
-    db.exec("PRAGMA journal_size_limit = " + std::to_string(options.journal_size_limit));
+  db.busy_timeout_ms_ = options.busy_timeout_ms;
+  try {
+    db.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
+    // Reading the schema proves the file is a database before anything is written.
+    db.exec("SELECT count(*) FROM sqlite_schema");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = " + options.synchronous);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_kib));
+    if (!options.auto_checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
+    if (options.max_page_count > 0) {
+      db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
+    }
+    if (options.journal_size_limit >= 0) {
+      db.exec("PRAGMA journal_size_limit = " + std::to_string(options.journal_size_limit));
+    }
+  } catch (const database_error& e) {
+    // A writable file in a folder that is not (no -wal, no -shm), say.
+    if (!is_access_error(e.code())) throw;
+    throw database_error(e.code(), std::string(e.what()) + " (" + write_access_hint(path) + ")");
   }
   return db;
 }
@@ -182,10 +205,12 @@ bool database::file_has_moved() const {
   return moved != 0;
 }
 
-checkpoint_result database::checkpoint(int mode) {
+checkpoint_result database::checkpoint(int mode, bool wait_for_locks) {
   checkpoint_result r;
+  if (!wait_for_locks) sqlite3_busy_timeout(db_.get(), 0);
   int rc =
       sqlite3_wal_checkpoint_v2(db_.get(), "main", mode, &r.log_frames, &r.checkpointed_frames);
+  if (!wait_for_locks) sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
   if (rc == SQLITE_BUSY) {
     r.busy = true;
   } else if (rc != SQLITE_OK) {

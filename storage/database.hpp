@@ -94,6 +94,14 @@ struct checkpoint_result {
   bool busy = false;            // another connection held a lock it needed
 };
 
+// What to tell a user whose database cannot be written: which user must be
+// able to write which files ("nobody (uid 65534) must be able to write ...").
+std::string write_access_hint(const std::string& path);
+
+// True for the result codes of a file that cannot be opened or written
+// (SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH).
+bool is_access_error(int code);
+
 // One open connection.
 class database {
  public:
@@ -119,9 +127,10 @@ class database {
   // (deleted, renamed or replaced): what is written from then on is lost.
   bool file_has_moved() const;
   // Runs a WAL checkpoint in mode (SQLITE_CHECKPOINT_PASSIVE, RESTART or
-  // TRUNCATE) outside any transaction. Throws database_error for anything
-  // but success or a busy lock.
-  checkpoint_result checkpoint(int mode);
+  // TRUNCATE) outside any transaction; with wait_for_locks false it gives
+  // up at once (busy) where it would wait for another connection's lock.
+  // Throws database_error for anything but success or a busy lock.
+  checkpoint_result checkpoint(int mode, bool wait_for_locks = true);
   // Closes the connection now, reporting what SQLite reports (a close also
   // checkpoints the WAL). The database is unusable afterwards; idempotent.
   void close();
@@ -135,6 +144,7 @@ class database {
   database(std::unique_ptr<sqlite3, closer> db, std::string path);
 
   std::unique_ptr<sqlite3, closer> db_;
+  int busy_timeout_ms_ = 0;
   // Declared after db_, so statements are finalized before the connection closes.
   std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
   std::string path_;

@@ -1,6 +1,8 @@
 // Queue, message and consumer operations in SQL (see queue_store.hpp).
 #include "storage/queue_store.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -305,6 +307,17 @@ void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
 
 queue_metrics queue_store::push(std::string_view account_id, std::string_view queue_id,
                                 std::span<const new_message> messages) {
+  if (options_.push_page_limit > 0) {
+    auto used = db_.prepare(
+        "SELECT (SELECT page_count FROM pragma_page_count()) - "
+        "(SELECT freelist_count FROM pragma_freelist_count())");
+    used->step();
+    if (used->column_int64(0) >= options_.push_page_limit) {
+      throw database_error(SQLITE_FULL,
+                           "database or disk is full: pushes stop at 90% of --max-db-bytes, so "
+                           "that pull, ack and purge still work");
+    }
+  }
   queue_record queue = resolve_for_push(account_id, queue_id);
   std::int64_t now_ms = clock_.now_ms();
   expire(queue, now_ms);

@@ -54,6 +54,9 @@ struct store_options {
   bool create_on_push = true;
   // Queues that exist in every account: created on first use of their id.
   std::vector<declared_queue> declared;
+  // Pages in use past which a push fails as on a full disk (0: none), below
+  // the database's own limit, so that what frees space still works.
+  std::int64_t push_page_limit = 0;
 };
 
 struct queue_metrics {

@@ -2,7 +2,9 @@
 #include "storage/writer.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <stdexcept>
 #include <vector>
 
@@ -71,7 +73,10 @@ void writer::run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
       if (waiting_.empty()) return;  // stopping, and nothing left to do
-      group.swap(waiting_);
+      while (!waiting_.empty() && group.size() < options_.max_group) {
+        group.push_back(std::move(waiting_.front()));
+        waiting_.pop_front();
+      }
     }
     run_group(group);
     group.clear();
@@ -111,25 +116,59 @@ bool writer::try_group(std::deque<std::unique_ptr<job>>& group,
   return true;
 }
 
+std::string writer::storage_lost() const {
+  std::lock_guard lock(mutex_);
+  return lost_;
+}
+
+void writer::watch_files() {
+  if (db_.path() == ":memory:") return;
+  std::string lost;
+  if (db_.file_has_moved()) {
+    lost = "the database file " + db_.path() + " was deleted, moved or replaced while flareq ran";
+  } else if (wal_seen_) {
+    struct stat st {};
+    std::string wal = db_.path() + "-wal";
+    if (::stat(wal.c_str(), &st) != 0 && errno == ENOENT) {
+      lost = "the WAL file " + wal + " was deleted while flareq ran";
+    }
+  }
+  std::string before;
+  {
+    std::lock_guard lock(mutex_);
+    before = lost_;
+    lost_ = lost;
+  }
+  if (lost == before) return;
+  if (lost.empty()) {
+    say("the database file " + db_.path() + " and its WAL are back: storage works again");
+    return;
+  }
+  // Copy what the WAL holds into the file this connection has open, and
+  // empty the WAL, so that no stale WAL is replayed into another file.
+  std::string copied;
+  try {
+    checkpoint_result r = db_.checkpoint(SQLITE_CHECKPOINT_TRUNCATE, false);
+    copied = r.busy ? " (the WAL could not be emptied: another program holds the database)"
+                    : "; what the WAL held was copied into the file flareq has open";
+  } catch (const std::exception& e) {
+    copied = std::string(" (the WAL could not be emptied: ") + e.what() + ")";
+  }
+  say(lost + ": requests that use storage fail until it is back or flareq restarts" + copied);
+}
+
 void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
   std::vector<std::exception_ptr> errors(group.size());
   std::vector<bool> failed(group.size(), false);
   std::exception_ptr commit_error;
   std::uint64_t reruns = 0;
-  if (!moved_ && db_.file_has_moved()) {
-    moved_ = true;
-    say("the database file " + db_.path() +
-        " was deleted or replaced while flareq ran: nothing more can be stored in it. "
-        "Requests that use storage fail until flareq is restarted (on a new, empty database "
-        "unless the file is put back)");
-  }
-  if (moved_) {
-    commit_error = std::make_exception_ptr(database_error(
-        SQLITE_IOERR, "the database file " + db_.path() +
-                          " was deleted or replaced while flareq ran; restart flareq"));
+  watch_files();
+  if (std::string lost = storage_lost(); !lost.empty()) {
+    commit_error = std::make_exception_ptr(database_error(SQLITE_IOERR, lost + "; restart flareq"));
   } else {
     // Each pass fails at least one more job, so this ends.
     while (!try_group(group, errors, failed, commit_error)) reruns++;
+    if (!commit_error) wal_seen_ = true;
   }
   for (std::size_t i = 0; i < group.size(); ++i) {
     group[i]->complete(failed[i] ? errors[i] : commit_error ? commit_error : errors[i]);
@@ -142,14 +181,20 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
 }
 
 void writer::bound_wal() {
-  if (options_.wal_limit_bytes <= 0 || moved_) return;
-  if (static_cast<std::int64_t>(wal_frames_) * frame_bytes_ <= options_.wal_limit_bytes) return;
+  if (options_.wal_limit_bytes <= 0 || !storage_lost().empty()) return;
+  std::int64_t wal_bytes = static_cast<std::int64_t>(wal_frames_) * frame_bytes_;
+  if (wal_bytes <= options_.wal_limit_bytes) return;
   try {
     // RESTART: copies every frame into the database file, then makes the
     // next commit write the WAL from its start again (and cut the file
-    // back to journal_size_limit). Busy when the checkpointer thread is
-    // mid-checkpoint: then the next commit tries again.
-    checkpoint_result r = db_.checkpoint(SQLITE_CHECKPOINT_RESTART);
+    // back to journal_size_limit). TRUNCATE when one commit made the WAL
+    // far larger (a queue purge rewrites the whole file), to free the disk
+    // at once. Neither waits for locks: busy when the checkpointer thread
+    // is mid-checkpoint or another program reads, and the next commit tries
+    // again.
+    int mode = wal_bytes > 2 * options_.wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE
+                                                        : SQLITE_CHECKPOINT_RESTART;
+    checkpoint_result r = db_.checkpoint(mode, false);
     if (r.busy) return;
     wal_frames_ = 0;
     std::lock_guard lock(mutex_);

@@ -7,12 +7,17 @@
 // when what it wrote is durable. When a job's failure makes SQLite roll back
 // the whole transaction (SQLITE_FULL does), the group runs again without it.
 //
-// Between groups the writer also keeps the WAL bounded: once a commit leaves
-// more than wal_limit_bytes in it, the writer checkpoints and restarts it
-// (the checkpointer thread has usually copied most of it already). Before
-// each group it checks that the database file is still where it was opened;
-// once it is not (deleted, renamed), every job fails, since nothing written
-// to the lost file would survive a restart.
+// A group is at most max_group jobs, so that one commit's share of the WAL
+// stays bounded too. Between groups the writer keeps the WAL bounded: once a
+// commit leaves more than wal_limit_bytes in it, the writer checkpoints and
+// restarts it (TRUNCATE past twice the bound, so the disk space comes back),
+// never waiting for another program's locks (it tries again after the next
+// commit). Before each group it checks that the database file is still the
+// one it opened and that its WAL file still exists; while either is not so,
+// every job fails (nothing written then would survive a restart), and on the
+// way into that state the WAL is copied into the file the writer has open
+// and emptied, so that no stale WAL is replayed into whatever file a
+// restart finds at the path.
 #pragma once
 
 #include <condition_variable>
@@ -54,6 +59,8 @@ struct writer_stats {
 struct writer_options {
   // Restart the WAL when a commit leaves more than this in it (0: never).
   std::int64_t wal_limit_bytes = 0;
+  // Jobs in one transaction at most.
+  std::size_t max_group = 64;
   // Told (on the writer thread) of problems no single job owns: the
   // database file gone, a checkpoint that failed. May be empty.
   std::function<void(const std::string&)> report;
@@ -77,6 +84,10 @@ class writer {
 
   writer_stats stats() const;
 
+  // Why storage is refused now ("" while all is well): the database file or
+  // its WAL is gone. Safe from any thread.
+  std::string storage_lost() const;
+
  private:
   void run();
   void run_group(std::deque<std::unique_ptr<job>>& group);
@@ -86,13 +97,16 @@ class writer {
                  std::vector<bool>& failed, std::exception_ptr& commit_error);
   void bound_wal();
   void say(const std::string& problem);
+  // Checks the files before a group; says so when that changes.
+  void watch_files();
 
   database& db_;
   queue_store& store_;
   writer_options options_;
   std::int64_t frame_bytes_ = 0;  // the writer thread's: a WAL frame's size
   int wal_frames_ = 0;            // the writer thread's: set by the WAL hook on commit
-  bool moved_ = false;            // the writer thread's: the file has gone
+  bool wal_seen_ = false;         // the writer thread's: a commit has made the -wal file
+  std::string lost_;              // guarded by mutex_: why storage is refused, or ""
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<job>> waiting_;  // guarded by mutex_

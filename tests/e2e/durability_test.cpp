@@ -146,7 +146,7 @@ TEST(durability, a_database_file_deleted_while_running_refuses_storage) {
   EXPECT_EQ(push.status, 500u) << push.body;
   auto error = push.json().at("errors").at(0);
   EXPECT_EQ(error.at("code"), 15000);
-  EXPECT_NE(std::string(error.at("message").as_string()).find("was deleted or replaced"),
+  EXPECT_NE(std::string(error.at("message").as_string()).find("was deleted, moved or replaced"),
             std::string::npos)
       << push.body;
   EXPECT_EQ(client.request("GET", "/client/v4/accounts/acc/queues/q/metrics").status, 500u);
@@ -154,10 +154,76 @@ TEST(durability, a_database_file_deleted_while_running_refuses_storage) {
   p.send_signal(SIGTERM);
   p.wait();
   std::string out = p.output();
-  EXPECT_NE(out.find("ERROR the database file " + db + " was deleted or replaced"),
+  EXPECT_NE(out.find("ERROR the database file " + db + " was deleted, moved or replaced"),
             std::string::npos)
       << out;
   EXPECT_FALSE(fs::exists(db)) << "nothing pretends to be the old database";
+}
+
+// A database file replaced by another while flareq runs: storage is
+// refused, the stop exits 1, and the next start finds the new file intact
+// (no stale WAL of the old one replayed into it).
+TEST(durability, a_database_file_replaced_while_running_is_not_corrupted) {
+  temp_dir dir;
+  std::string db = dir.file("flareq.db");
+  std::string other = dir.file("other.db");
+  {
+    process b(flareq_binary(), {"--port", "0", "--db", other});
+    std::uint16_t port = b.wait_for_port();
+    ASSERT_NE(port, 0) << b.output();
+    ASSERT_EQ(http_client(port).post(push_path("acc", "qb"), text_message(10)).status, 200u);
+    b.send_signal(SIGTERM);
+    ASSERT_EQ(b.wait(), 0) << b.output();
+  }
+  process p(flareq_binary(), {"--port", "0", "--db", db});
+  std::uint16_t port = p.wait_for_port();
+  ASSERT_NE(port, 0) << p.output();
+  http_client client(port);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(client.post(push_path("acc", "qa"), text_message(1'000)).status, 200u);
+  }
+  fs::rename(other, db);
+  EXPECT_EQ(client.post(push_path("acc", "qa"), text_message(10)).status, 500u);
+  p.send_signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 1) << p.output();
+  EXPECT_NE(p.output().find("what it held went with the old file"), std::string::npos)
+      << p.output();
+  EXPECT_EQ(size_of(db + "-wal"), 0u) << "a stale WAL would be replayed into the new file";
+  storage::database check = storage::database::open(db);
+  auto ok = check.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(ok->step());
+  EXPECT_EQ(ok->column_text(0), "ok");
+  auto queues = check.prepare("SELECT group_concat(queue_id || '/' || queue_name) FROM queues");
+  ASSERT_TRUE(queues->step());
+  EXPECT_EQ(queues->column_text(0), "qb/qb");
+  EXPECT_EQ(stored_rows(db), 1);
+}
+
+// The WAL deleted while flareq runs: storage is refused, what the WAL held
+// is copied into the database file at once, so a crash loses nothing.
+TEST(durability, a_wal_deleted_while_running_is_copied_in_and_refused) {
+  temp_dir dir;
+  std::string db = dir.file("flareq.db");
+  {
+    process p(flareq_binary(), {"--port", "0", "--db", db});
+    std::uint16_t port = p.wait_for_port();
+    ASSERT_NE(port, 0) << p.output();
+    http_client client(port);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(client.post(push_path("acc", "q"), text_message(100)).status, 200u);
+    }
+    fs::remove(db + "-wal");
+    auto refused = client.post(push_path("acc", "q"), text_message(100));
+    EXPECT_EQ(refused.status, 500u) << refused.body;
+    EXPECT_NE(refused.body.find("-wal was deleted"), std::string::npos) << refused.body;
+    EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 503u);
+    p.send_signal(SIGKILL);
+    p.wait();
+    EXPECT_NE(p.output().find("what the WAL held was copied into the file flareq has open"),
+              std::string::npos)
+        << p.output();
+  }
+  EXPECT_EQ(stored_rows(db), 5);
 }
 
 // The Docker case: a volume the server's user may write to, holding a
@@ -191,6 +257,15 @@ TEST(durability, a_read_only_database_file_stops_start_up_with_exit_2) {
   EXPECT_NE(out.find("the file " + db + " is read-only for "), std::string::npos) << out;
   EXPECT_NE(out.find(user), std::string::npos) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
+  if (geteuid() != 0) return;
+  // A folder the user cannot write: no database can be made in it.
+  ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+  args[args.size() - 1] = dir.file("new.db");
+  process folder(binary, args);
+  EXPECT_EQ(folder.wait(), 2) << folder.output();
+  EXPECT_NE(folder.output().find("nobody (uid "), std::string::npos) << folder.output();
+  EXPECT_NE(folder.output().find("must be able to write " + dir.file("new.db")), std::string::npos)
+      << folder.output();
 }
 
 }  // namespace

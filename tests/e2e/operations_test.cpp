@@ -263,6 +263,9 @@ TEST_F(inspection, shows_deep_json_bodies_as_json) {
     body = &body->as_array().at(0);
   }
   EXPECT_EQ(body->as_double(), 1.5);
+  // Numbers read as JavaScript writes them, as they are stored.
+  EXPECT_NE(r.body.find("[1.5]"), std::string::npos) << r.body.substr(0, 400);
+  EXPECT_EQ(r.body.find("E0"), std::string::npos);
 }
 
 TEST_F(inspection, reset_deletes_everything_and_says_how_much) {

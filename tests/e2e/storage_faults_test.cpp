@@ -3,6 +3,7 @@
 // cannot be used stops start-up with exit code 2 and is left untouched.
 #include <gtest/gtest.h>
 
+#include <boost/json/value.hpp>
 #include <filesystem>
 #include <string>
 
@@ -50,6 +51,40 @@ TEST(storage_faults, full_database_refuses_writes_keeps_reads_and_recovers) {
   auto again = client.post(push_path("acc", "full"), body);
   EXPECT_EQ(again.status, 200u) << again.body;
   EXPECT_EQ(again.json().at("result").at("metadata").at("metrics").at("backlog_count"), 1);
+}
+
+// Pushes stop short of the cap, so that a full queue can still be drained:
+// pull (whose leases grow rows) and ack work on a database full of small
+// messages.
+TEST(storage_faults, a_full_database_can_still_be_pulled_and_acked) {
+  test_server server([](config& c) { c.max_db_bytes = 1024 * 1024; });
+  http_client client(server.port());
+  const std::string q = base + "/small";
+  int stored = 0;
+  for (int i = 0; i < 100'000; ++i) {
+    auto r = client.post(push_path("acc", "small"), R"({"content_type":"text","body":"tiny"})");
+    if (r.status != 200) {
+      EXPECT_EQ(r.status, 500u) << r.body;
+      break;
+    }
+    ++stored;
+  }
+  ASSERT_GT(stored, 1000) << "the database never filled up";
+  for (int round = 0; round < 3; ++round) {
+    auto pulled = client.post(q + "/messages/pull", R"({"batch_size":100})");
+    ASSERT_EQ(pulled.status, 200u) << pulled.body;
+    std::string acks;
+    boost::json::value result = pulled.json();
+    for (const auto& m : result.at("result").at("messages").as_array()) {
+      if (!acks.empty()) acks += ",";
+      acks += R"({"lease_id":")" + std::string(m.at("lease_id").as_string()) + "\"}";
+    }
+    auto acked = client.post(q + "/messages/ack", "{\"acks\":[" + acks + "]}");
+    ASSERT_EQ(acked.status, 200u) << acked.body;
+    EXPECT_EQ(acked.json().at("result").at("ackCount"), 100);
+  }
+  EXPECT_EQ(client.request("GET", q + "/metrics").json().at("result").at("backlog_count"),
+            stored - 300);
 }
 
 TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {

@@ -6,9 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 extern char** environ;
 
@@ -89,10 +92,23 @@ void process::send_signal(int signal) {
   if (!waited_) ::kill(pid_, signal);
 }
 
-int process::wait() {
+int process::wait(std::chrono::seconds timeout) {
   if (!waited_) {
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    // A child that does not end in time is a failure, not a hung suite.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        {
+          std::lock_guard lock(mutex_);
+          output_ += "\n[test: killed after " + std::to_string(timeout.count()) + " s]\n";
+        }
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     waited_ = true;
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }

@@ -27,8 +27,9 @@ class process {
   // 0 when the process ended or the time ran out first.
   std::uint16_t wait_for_port(std::chrono::seconds timeout = std::chrono::seconds(20));
   void send_signal(int signal);
-  // Waits for the child to end and returns its exit code (128 + signal when killed).
-  int wait();
+  // Waits for the child to end and returns its exit code (128 + signal when
+  // killed); a child still running after timeout is killed (137).
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(60));
   // What the child wrote to stderr and stdout so far.
   std::string output();
 

@@ -178,13 +178,32 @@ TEST_F(writer_test, a_deleted_database_file_fails_every_job_and_is_reported) {
     try {
       std::rethrow_exception(error);
     } catch (const database_error& e) {
-      EXPECT_NE(std::string(e.what()).find("was deleted or replaced"), std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("was deleted, moved or replaced"), std::string::npos)
           << e.what();
     }
   }
   w.stop();
   ASSERT_EQ(reports.size(), 1u);  // said once
   EXPECT_NE(reports[0].find(dir.file("w.db")), std::string::npos) << reports[0];
+}
+
+// A file that comes back (renamed away and back) makes storage work again.
+TEST_F(writer_test, a_database_file_that_comes_back_works_again) {
+  std::vector<std::string> reports;
+  writer_options options;
+  options.report = [&reports](const std::string& problem) { reports.push_back(problem); };
+  writer w(db, store, options);
+  EXPECT_FALSE(submit(w, [](queue_store& s) { push_one(s, "first"); }).get());
+  std::filesystem::rename(dir.file("w.db"), dir.file("away.db"));
+  EXPECT_TRUE(submit(w, [](queue_store& s) { push_one(s, "refused"); }).get());
+  EXPECT_FALSE(w.storage_lost().empty());
+  std::filesystem::rename(dir.file("away.db"), dir.file("w.db"));
+  EXPECT_FALSE(submit(w, [](queue_store& s) { push_one(s, "second"); }).get());
+  EXPECT_TRUE(w.storage_lost().empty());
+  w.stop();
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_NE(reports[1].find("storage works again"), std::string::npos) << reports[1];
+  EXPECT_EQ(count_rows(), 2);
 }
 
 // A commit that leaves more than the bound in the WAL makes the writer
