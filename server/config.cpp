@@ -90,8 +90,8 @@ po::options_description describe() {
      "largest request body; larger ones get 413/10205 [FLAREQ_MAX_BODY_BYTES]")
     ("max-header-bytes", po::value<std::int64_t>()
        ->default_value(static_cast<std::int64_t>(d.max_header_bytes))->value_name("N"),
-     "largest request headers (and chunked trailers), 1024 to 65536; larger ones get 431/6003 "
-     "[FLAREQ_MAX_HEADER_BYTES]")
+     "largest request headers, 1024 to 65536; larger ones get 431/6003 (a chunked body's "
+     "trailers: 400 past 64 KiB) [FLAREQ_MAX_HEADER_BYTES]")
     ("request-timeout-ms", po::value<std::int64_t>()->default_value(d.request_timeout_ms)
        ->value_name("MS"),
      "time from a request's first byte to its last; slower clients are cut off "
@@ -220,7 +220,8 @@ config settings_from(const po::variables_map& vm) {
     fail("max-connections", "must be 1 to 100000");
   }
   std::int64_t db_bytes = vm["max-db-bytes"].as<std::int64_t>();
-  if (db_bytes != 0 && db_bytes < 64 * 1024) fail("max-db-bytes", "must be 0 or at least 65536");
+  // Below 256 KiB an empty database leaves too little room to push.
+  if (db_bytes != 0 && db_bytes < 256 * 1024) fail("max-db-bytes", "must be 0 or at least 262144");
   c.max_db_bytes = static_cast<std::size_t>(db_bytes);
   if (vm.count("config") != 0) c.config_file = vm["config"].as<std::string>();
   return c;
@@ -332,6 +333,8 @@ std::vector<storage::account_spec> read_accounts(
         }
       }
       for (const storage::declared_queue& d : declared) {
+        // A file queue without an id takes its declared id.
+        if (queue.id.empty() && d.name == queue.name) queue.id = d.id;
         bool same_id = !queue.id.empty() && d.id == queue.id;
         if (same_id != (d.name == queue.name) && (same_id || !queue.id.empty())) {
           file_error(file, at,
@@ -434,6 +437,7 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
   // flag is kept: store() never overwrites one.
   // Reported once --help and --version have had their say.
   std::optional<config_error> empty_tokens;
+  std::optional<config_error> env_error;
   for (const env_twin& twin : env_twins) {
     auto value = env(twin.env);
     if (!value) continue;
@@ -462,7 +466,7 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     try {
       po::store(from_env, vm);
     } catch (const po::error& e) {
-      throw config_error(std::string(twin.env) + "=" + *value + ": " + e.what());
+      if (!env_error) env_error = config_error(std::string(twin.env) + "=" + *value + ": " + e.what());
     }
   }
 
@@ -475,6 +479,7 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     out.what = parsed_config::action::version;
     return out;
   }
+  if (env_error) throw *env_error;
   if (empty_tokens) throw *empty_tokens;
   // The file comes last: flags and variables win over it.
   std::optional<json::value> accounts;

@@ -66,10 +66,13 @@ storage::store_options store_options_of(const config& c) {
   storage::store_options o;
   o.create_on_push = !c.strict;
   o.declared = c.queues;
-  // Pushes stop at 90 % of the file's pages, so that pull (whose leases
-  // grow rows), ack and purge still work on a full database.
+  // Pushes stop at 75 % of the file's pages, so that pull (whose leases
+  // grow rows: a whole queue of small messages can be leased), ack and
+  // purge still work on a full database; and when the WAL is past its
+  // share (an outside reader keeps it from restarting).
   if (c.max_db_bytes != 0) {
-    o.push_page_limit = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096 * 9 / 10;
+    o.push_page_limit = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096 * 3 / 4;
+    o.push_wal_limit = wal_share(c);
   }
   return o;
 }

@@ -63,8 +63,12 @@ void checkpointer::run() {
   while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
     try {
+      // A database file moved or replaced: empty the WAL into the file this
+      // connection has open at once, so that a crash before the writer
+      // notices cannot leave it to be replayed into the file now at the path.
+      int mode = db->file_has_moved() ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
       // PASSIVE: copies what it can without waiting for, or blocking, anyone.
-      checkpoint_result r = db->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+      checkpoint_result r = db->checkpoint(mode, false);
       if (!r.busy) {
         std::lock_guard guard(mutex_);
         stats_.checkpoints++;

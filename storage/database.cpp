@@ -198,6 +198,13 @@ bool database::in_transaction() const {
   return sqlite3_get_autocommit(db_.get()) == 0;
 }
 
+std::string database::wal_path() const {
+  sqlite3_filename name = sqlite3_db_filename(db_.get(), "main");
+  if (name == nullptr || *name == '\0') return {};
+  const char* wal = sqlite3_filename_wal(name);
+  return wal != nullptr ? std::string(wal) : std::string();
+}
+
 bool database::file_has_moved() const {
   int moved = 0;
   // SQLITE_NOTFOUND (no file behind it, as for :memory:) leaves moved at 0.

@@ -135,6 +135,9 @@ class database {
   // checkpoints the WAL). The database is unusable afterwards; idempotent.
   void close();
   const std::string& path() const { return path_; }
+  // The WAL file SQLite uses (beside the file a symlinked path leads to);
+  // "" for :memory:.
+  std::string wal_path() const;
   sqlite3* handle() const { return db_.get(); }
 
  private:

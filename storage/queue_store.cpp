@@ -2,6 +2,7 @@
 #include "storage/queue_store.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
@@ -314,8 +315,18 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
     used->step();
     if (used->column_int64(0) >= options_.push_page_limit) {
       throw database_error(SQLITE_FULL,
-                           "database or disk is full: pushes stop at 90% of --max-db-bytes, so "
+                           "database or disk is full: pushes stop at 75% of --max-db-bytes, so "
                            "that pull, ack and purge still work");
+    }
+  }
+  if (options_.push_wal_limit > 0) {
+    struct stat st {};
+    std::string wal = db_.wal_path();
+    if (!wal.empty() && ::stat(wal.c_str(), &st) == 0 && st.st_size > options_.push_wal_limit) {
+      throw database_error(SQLITE_FULL,
+                           "database or disk is full: the WAL is past its share of "
+                           "--max-db-bytes (another program's open read transaction keeps it "
+                           "from being checkpointed)");
     }
   }
   queue_record queue = resolve_for_push(account_id, queue_id);

@@ -57,6 +57,9 @@ struct store_options {
   // Pages in use past which a push fails as on a full disk (0: none), below
   // the database's own limit, so that what frees space still works.
   std::int64_t push_page_limit = 0;
+  // WAL bytes past which a push fails as on a full disk (0: none): when
+  // another program's read transaction keeps the WAL from restarting.
+  std::int64_t push_wal_limit = 0;
 };
 
 struct queue_metrics {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -116,6 +117,16 @@ bool writer::try_group(std::deque<std::unique_ptr<job>>& group,
   return true;
 }
 
+void writer::remember_wal() {
+  if (db_.path() == ":memory:") return;
+  wal_path_ = db_.wal_path();
+  struct stat st {};
+  if (wal_path_.empty() || ::stat(wal_path_.c_str(), &st) != 0) return;
+  wal_device_ = st.st_dev;
+  wal_inode_ = st.st_ino;
+  wal_seen_ = true;
+}
+
 std::string writer::storage_lost() const {
   std::lock_guard lock(mutex_);
   return lost_;
@@ -127,11 +138,13 @@ void writer::watch_files() {
   if (db_.file_has_moved()) {
     lost = "the database file " + db_.path() + " was deleted, moved or replaced while flareq ran";
   } else if (wal_seen_) {
+    // The WAL at its path must still be the file SQLite has open: deleted,
+    // or deleted and made anew (touch, another program), it is not.
     struct stat st {};
-    std::string wal = db_.path() + "-wal";
-    if (::stat(wal.c_str(), &st) != 0 && errno == ENOENT) {
-      lost = "the WAL file " + wal + " was deleted while flareq ran";
-    }
+    bool gone = ::stat(wal_path_.c_str(), &st) != 0 ? errno == ENOENT
+                                                    : st.st_dev != wal_device_ ||
+                                                          st.st_ino != wal_inode_;
+    if (gone) lost = "the WAL file " + wal_path_ + " was deleted while flareq ran";
   }
   std::string before;
   {
@@ -168,7 +181,7 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
   } else {
     // Each pass fails at least one more job, so this ends.
     while (!try_group(group, errors, failed, commit_error)) reruns++;
-    if (!commit_error) wal_seen_ = true;
+    if (!commit_error && !wal_seen_) remember_wal();
   }
   for (std::size_t i = 0; i < group.size(); ++i) {
     group[i]->complete(failed[i] ? errors[i] : commit_error ? commit_error : errors[i]);
@@ -195,6 +208,12 @@ void writer::bound_wal() {
     int mode = wal_bytes > 2 * options_.wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE
                                                         : SQLITE_CHECKPOINT_RESTART;
     checkpoint_result r = db_.checkpoint(mode, false);
+    // The checkpointer thread's PASSIVE checkpoints take a few ms: try a
+    // little longer before leaving it to the next commit.
+    for (int tries = 0; r.busy && tries < 5; ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      r = db_.checkpoint(mode, false);
+    }
     if (r.busy) return;
     wal_frames_ = 0;
     std::lock_guard lock(mutex_);

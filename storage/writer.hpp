@@ -99,13 +99,18 @@ class writer {
   void say(const std::string& problem);
   // Checks the files before a group; says so when that changes.
   void watch_files();
+  // Notes which file the WAL is, after the first commit.
+  void remember_wal();
 
   database& db_;
   queue_store& store_;
   writer_options options_;
   std::int64_t frame_bytes_ = 0;  // the writer thread's: a WAL frame's size
   int wal_frames_ = 0;            // the writer thread's: set by the WAL hook on commit
-  bool wal_seen_ = false;         // the writer thread's: a commit has made the -wal file
+  // The writer thread's: the WAL file SQLite has open, once a commit made it.
+  std::string wal_path_;
+  bool wal_seen_ = false;
+  unsigned long long wal_device_ = 0, wal_inode_ = 0;
   std::string lost_;              // guarded by mutex_: why storage is refused, or ""
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -352,7 +352,16 @@ struct http_server::impl {
           refusal = malformed_request("Malformed request: " + ec.message());
         }
         // Otherwise closed, timed out, or cancelled by stop(): no answer.
-        if (refusal) co_await refuse(conn, unread_request(remote), 11, *refusal, started);
+        if (refusal) {
+          http_request req = unread_request(remote);
+          // The start line may have been read before the error; else a
+          // HEAD is known by the first bytes still in the buffer.
+          std::string_view start(static_cast<const char*>(buffer.data().data()), buffer.size());
+          if (parser.get().method() == http::verb::head || start.starts_with("HEAD ")) {
+            req.method = "HEAD";
+          }
+          co_await refuse(conn, req, 11, *refusal, started);
+        }
         co_return;
       }
       http::request<http::string_body>& raw = parser.get();

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -217,6 +218,11 @@ TEST(durability, a_wal_deleted_while_running_is_copied_in_and_refused) {
     EXPECT_EQ(refused.status, 500u) << refused.body;
     EXPECT_NE(refused.body.find("-wal was deleted"), std::string::npos) << refused.body;
     EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 503u);
+    // A new file at the WAL's path is not the WAL SQLite writes to.
+    std::FILE* touched = std::fopen((db + "-wal").c_str(), "w");
+    ASSERT_NE(touched, nullptr);
+    std::fclose(touched);
+    EXPECT_EQ(client.post(push_path("acc", "q"), text_message(100)).status, 500u);
     p.send_signal(SIGKILL);
     p.wait();
     EXPECT_NE(p.output().find("what the WAL held was copied into the file flareq has open"),
@@ -224,6 +230,61 @@ TEST(durability, a_wal_deleted_while_running_is_copied_in_and_refused) {
         << p.output();
   }
   EXPECT_EQ(stored_rows(db), 5);
+}
+
+// A --db that is a symlink: SQLite keeps the WAL beside the real file, and
+// flareq watches that one.
+TEST(durability, a_symlinked_database_path_works) {
+  temp_dir dir;
+  fs::create_directory(dir.path() / "real");
+  std::string link = dir.file("link.db");
+  fs::create_symlink(dir.path() / "real" / "f.db", link);
+  process p(flareq_binary(), {"--port", "0", "--db", link});
+  std::uint16_t port = p.wait_for_port();
+  ASSERT_NE(port, 0) << p.output();
+  http_client client(port);
+  for (int i = 0; i < 5; ++i) {
+    auto r = client.post(push_path("acc", "q"), text_message(100));
+    EXPECT_EQ(r.status, 200u) << i << " " << r.body;
+  }
+  EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 200u);
+  p.send_signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 0) << p.output();
+  EXPECT_EQ(stored_rows(dir.file("real/f.db")), 5);
+}
+
+// Another program's open read transaction keeps the WAL from restarting:
+// pushes then stop at the WAL's share of the cap instead of growing it
+// without bound, and go on once the reader is done.
+TEST(durability, an_outside_reader_cannot_push_the_wal_past_the_cap) {
+  constexpr std::uintmax_t cap = 256 * 1024;
+  test_server server([](config& c) { c.max_db_bytes = cap; });
+  http_client client(server.port());
+  ASSERT_EQ(client.post(push_path("acc", "q"), text_message(100)).status, 200u);
+  std::string wal = server.db_path() + "-wal";
+  unsigned refused = 0;
+  std::uintmax_t largest = 0;
+  {
+    storage::database reader = storage::database::open(server.db_path());
+    reader.exec("BEGIN");
+    reader.exec("SELECT count(*) FROM messages");
+    const std::string base = "/client/v4/accounts/acc/queues/q/messages";
+    for (int i = 0; i < 600 && refused == 0; ++i) {
+      auto r = client.post(push_path("acc", "q"), text_message(1'000));
+      if (r.status != 200) {
+        EXPECT_EQ(r.status, 500u);
+        EXPECT_NE(r.body.find("WAL is past its share"), std::string::npos) << r.body;
+        ++refused;
+      }
+      largest = std::max(largest, size_of(server.db_path()) + size_of(wal));
+    }
+    reader.exec("COMMIT");
+  }
+  EXPECT_EQ(refused, 1u) << "the WAL never reached its share";
+  EXPECT_LE(largest, cap + 64 * 1024) << "largest database + WAL seen";
+  // The reader is gone: the next commits checkpoint, and pushes work again.
+  for (int i = 0; i < 3; ++i) client.post(push_path("acc", "other"), text_message(10));
+  EXPECT_EQ(client.post(push_path("acc", "q"), text_message(10)).status, 200u);
 }
 
 // The Docker case: a volume the server's user may write to, holding a

@@ -572,7 +572,9 @@ TEST(transport, head_gets_no_body_from_refusals_either) {
   for (const std::string& bytes :
        {std::string("HEAD /healthz HTTP/1.1\r\n\r\n"),
         std::string("HEAD /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
-        "HEAD " + P + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"}) {
+        "HEAD " + P + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n",
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'b') + "\r\n\r\n",
+        std::string("HEAD /healthz HTTP/1.1\r\nHost: x\r\nbad field\r\n\r\n")}) {
     std::string answer = raw_exchange(server.port(), bytes);
     ASSERT_TRUE(answer.starts_with("HTTP/1.1 4")) << answer;
     EXPECT_EQ(answer.substr(answer.find("\r\n\r\n") + 4), "") << answer;

@@ -85,6 +85,18 @@ TEST(storage_faults, a_full_database_can_still_be_pulled_and_acked) {
   }
   EXPECT_EQ(client.request("GET", q + "/metrics").json().at("result").at("backlog_count"),
             stored - 300);
+  // Every message left can be leased at once, none acknowledged.
+  int leased = 0;
+  for (;;) {
+    auto pulled =
+        client.post(q + "/messages/pull", R"({"batch_size":100,"visibility_timeout_ms":600000})");
+    ASSERT_EQ(pulled.status, 200u) << "after " << leased << " leases: " << pulled.body;
+    boost::json::value result = pulled.json();
+    auto n = static_cast<int>(result.at("result").at("messages").as_array().size());
+    if (n == 0) break;
+    leased += n;
+  }
+  EXPECT_EQ(leased, stored - 300);
 }
 
 TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {

@@ -163,6 +163,7 @@ TEST(config_test, bad_values_name_the_setting) {
       {{}, {{"FLAREQ_STRICT", "maybe"}}, "FLAREQ_STRICT"},
       // Negative sizes do not wrap around into huge ones.
       {{"--max-db-bytes=-1"}, {}, "max-db-bytes"},
+      {{"--max-db-bytes=65536"}, {}, "at least 262144"},
       {{"--max-body-bytes=-18446744073709289472"}, {}, "max-body-bytes"},
       {{"--max-header-bytes=-1"}, {}, "max-header-bytes"},
       {{}, {{"FLAREQ_MAX_DB_BYTES", "-1"}}, "max-db-bytes"},
@@ -344,8 +345,9 @@ TEST(config_test, empty_variables) {
             std::vector<std::string>{"t"});
   EXPECT_TRUE(parse({"--strict"}, {{"FLAREQ_STRICT", ""}}).strict);
   for (const char* flag : {"--help", "--version"}) {
-    auto parsed = parse_config(std::vector<std::string>{flag},
-                               env_of({{"FLAREQ_API_TOKENS", ""}, {"FLAREQ_STRICT", ""}}));
+    auto parsed = parse_config(
+        std::vector<std::string>{flag},
+        env_of({{"FLAREQ_API_TOKENS", ""}, {"FLAREQ_STRICT", ""}, {"FLAREQ_PORT", "abc"}}));
     EXPECT_NE(parsed.what, parsed_config::action::run) << flag;
   }
 }
@@ -376,6 +378,10 @@ TEST_F(config_file_test, contradictions_between_accounts_and_declared_queues) {
       EXPECT_NE(std::string(e.what()).find("contradicts --queue"), std::string::npos) << e.what();
     }
   }
+  // A file queue without an id takes its declared id.
+  std::string named = write(R"({"accounts": [{"id": "a", "queues": [{"name": "orders"}]}]})");
+  EXPECT_EQ(parse({"--config", named, "--queue", "orders=oid"}).accounts.at(0).queues.at(0).id,
+            "oid");
   // Agreeing, or unrelated, is fine.
   EXPECT_EQ(parse({"--config", file, "--queue", "q2=same"}).accounts.size(), 1u);
   EXPECT_EQ(parse({"--config", file, "--queue", "q3"}).accounts.size(), 1u);
