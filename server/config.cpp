@@ -466,7 +466,8 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     try {
       po::store(from_env, vm);
     } catch (const po::error& e) {
-      if (!env_error) env_error = config_error(std::string(twin.env) + "=" + *value + ": " + e.what());
+      if (!env_error)
+        env_error = config_error(std::string(twin.env) + "=" + *value + ": " + e.what());
     }
   }
 

@@ -141,9 +141,9 @@ void writer::watch_files() {
     // The WAL at its path must still be the file SQLite has open: deleted,
     // or deleted and made anew (touch, another program), it is not.
     struct stat st {};
-    bool gone = ::stat(wal_path_.c_str(), &st) != 0 ? errno == ENOENT
-                                                    : st.st_dev != wal_device_ ||
-                                                          st.st_ino != wal_inode_;
+    bool gone = ::stat(wal_path_.c_str(), &st) != 0
+                    ? errno == ENOENT
+                    : st.st_dev != wal_device_ || st.st_ino != wal_inode_;
     if (gone) lost = "the WAL file " + wal_path_ + " was deleted while flareq ran";
   }
   std::string before;
