@@ -55,25 +55,25 @@ route_match router::match(std::string_view method, std::string_view target) cons
   }
   m.path = path;
   auto segments = split_path(path);
-  bool path_matched = false;
-  for (const route& r : routes_) {
-    if (r.segments.size() != segments.size()) continue;
-    route_params params;
-    bool ok = true;
-    for (std::size_t i = 0; ok && i < segments.size(); ++i) {
+  // Whether r's pattern takes the path, collecting its parameters.
+  auto fits = [&](const route& r, route_params& params) {
+    if (r.segments.size() != segments.size()) return false;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
       std::string_view want = r.segments[i];
       if (want.starts_with(':')) {
-        ok = is_valid_identifier(segments[i]);
-        if (ok) params.add(want.substr(1), segments[i]);
-      } else {
-        ok = want == segments[i];
+        if (!is_valid_identifier(segments[i])) return false;
+        params.add(want.substr(1), segments[i]);
+      } else if (want != segments[i]) {
+        return false;
       }
     }
-    if (!ok) continue;
-    path_matched = true;
-    if (!m.allowed.empty()) m.allowed += ", ";
-    m.allowed += r.method;
-    if (r.method == "GET") m.allowed += ", HEAD";
+    return true;
+  };
+  // No route of the path has the method: every route is visited, so the
+  // 405's Allow lists all the path's methods.
+  for (const route& r : routes_) {
+    route_params params;
+    if (!fits(r, params)) continue;
     // HEAD is GET without the body (RFC 9110 §9.3.2).
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.result = route_match::outcome::found;
@@ -81,9 +81,11 @@ route_match router::match(std::string_view method, std::string_view target) cons
       m.params = std::move(params);
       return m;
     }
+    m.result = route_match::outcome::method_not_allowed;
+    if (!m.allowed.empty()) m.allowed += ", ";
+    m.allowed += r.method;
+    if (r.method == "GET") m.allowed += ", HEAD";
   }
-  m.result =
-      path_matched ? route_match::outcome::method_not_allowed : route_match::outcome::no_route;
   return m;
 }
 

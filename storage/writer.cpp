@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -208,12 +207,6 @@ void writer::bound_wal() {
     int mode = wal_bytes > 2 * options_.wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE
                                                         : SQLITE_CHECKPOINT_RESTART;
     checkpoint_result r = db_.checkpoint(mode, false);
-    // The checkpointer thread's PASSIVE checkpoints take a few ms: try a
-    // little longer before leaving it to the next commit.
-    for (int tries = 0; r.busy && tries < 5; ++tries) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      r = db_.checkpoint(mode, false);
-    }
     if (r.busy) return;
     wal_frames_ = 0;
     std::lock_guard lock(mutex_);

@@ -73,9 +73,13 @@ constexpr std::chrono::milliseconds turned_away_linger{250};
 constexpr std::size_t max_read_buffer = 65'536;
 constexpr std::chrono::milliseconds linger_time{2000};
 
-// The Date header's value (RFC 9110 §6.6.1), IMF-fixdate.
+// The Date header's value (RFC 9110 §6.6.1), IMF-fixdate; made once a
+// second per I/O thread.
 std::string http_date() {
+  thread_local std::time_t made_at = 0;
+  thread_local std::string made;
   std::time_t now = std::time(nullptr);
+  if (now == made_at && !made.empty()) return made;
   std::tm utc{};
   gmtime_r(&now, &utc);
   static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -85,7 +89,9 @@ std::string http_date() {
   std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday],
                 utc.tm_mday, months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
                 utc.tm_sec);
-  return out;
+  made_at = now;
+  made = out;
+  return made;
 }
 
 // Drops the empty lines a client may send before a request line (RFC 9112
