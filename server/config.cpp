@@ -509,9 +509,11 @@ std::string help_text() {
       << describe()
       << "\nA flag wins over its environment variable; the variable wins over the default.\n"
          "Health: GET /healthz (alive), GET /readyz (database open and migrated).\n"
-         "SIGINT or SIGTERM: stop accepting, finish requests in flight, close the database.\n"
-         "Exit codes: 0 after a clean stop, 2 for bad options or a database that cannot be\n"
-         "opened, 1 for anything else.\n";
+         "SIGINT or SIGTERM: stop accepting, finish requests in flight, checkpoint and close\n"
+         "the database; a second signal closes every connection at once.\n"
+         "Exit codes: 0 after a clean stop; 2 for bad options, a port in use, or a database\n"
+         "that cannot be opened or written; 1 for anything else (a database that could not\n"
+         "be closed cleanly, or whose file went away while flareq ran).\n";
   return out.str();
 }
 
