@@ -5,41 +5,12 @@
 #include <boost/json/object.hpp>
 
 #include <boost/json/serialize.hpp>
-#include <cstdint>
 
 #include "server/js_json.hpp"
 #include "server/utf8.hpp"
 
 namespace flareq {
 namespace {
-
-// Tells whether Boost would write v otherwise than JSON.stringify: it holds
-// a double, an integer past 2^53, or an object key that is an array index.
-bool needs_js(const boost::json::value& v) {
-  constexpr std::uint64_t exact = std::uint64_t{1} << 53;
-  switch (v.kind()) {
-    case boost::json::kind::double_:
-      return true;
-    case boost::json::kind::int64:
-      return v.get_int64() > static_cast<std::int64_t>(exact) ||
-             v.get_int64() < -static_cast<std::int64_t>(exact);
-    case boost::json::kind::uint64:
-      return v.get_uint64() > exact;
-    case boost::json::kind::array:
-      for (const auto& item : v.get_array()) {
-        if (needs_js(item)) return true;
-      }
-      return false;
-    case boost::json::kind::object:
-      for (const auto& kv : v.get_object()) {
-        if (!kv.key().empty() && kv.key().front() >= '0' && kv.key().front() <= '9') return true;
-        if (needs_js(kv.value())) return true;
-      }
-      return false;
-    default:
-      return false;
-  }
-}
 
 boost::json::object to_json(const error_detail& e) {
   boost::json::object o;
@@ -65,7 +36,7 @@ std::string render(bool success, boost::json::array errors, const boost::json::v
   // As JavaScript writes JSON where that differs from Boost (a json body
   // shown by inspection reads 1.5, not 1.5E0); Boost's faster writer
   // elsewhere, where the two agree.
-  return needs_js(result) ? js_stringify(envelope) : boost::json::serialize(envelope);
+  return boost_differs_from_js(result) ? js_stringify(envelope) : boost::json::serialize(envelope);
 }
 
 }  // namespace

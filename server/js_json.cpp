@@ -19,6 +19,11 @@ namespace {
 // 2^53: the largest magnitude below which every integer is a double exactly.
 constexpr std::uint64_t exact_limit = std::uint64_t{1} << 53;
 
+// Tells whether a double holds an integer of this magnitude exactly.
+bool exact(std::uint64_t magnitude) {
+  return magnitude <= exact_limit;
+}
+
 // "0" or 1..4294967294 without leading zeros: JavaScript orders these
 // property names first, ascending (ECMAScript's array indices).
 bool array_index(std::string_view key, std::uint64_t& index) {
@@ -145,12 +150,12 @@ void write(const json::value& v, std::string& out) {
     case json::kind::int64: {
       std::int64_t i = v.get_int64();
       std::uint64_t magnitude = i < 0 ? 0 - static_cast<std::uint64_t>(i) : i;
-      out += magnitude <= exact_limit ? std::to_string(i) : js_number(static_cast<double>(i));
+      out += exact(magnitude) ? std::to_string(i) : js_number(static_cast<double>(i));
       break;
     }
     case json::kind::uint64: {
       std::uint64_t u = v.get_uint64();
-      out += u <= exact_limit ? std::to_string(u) : js_number(static_cast<double>(u));
+      out += exact(u) ? std::to_string(u) : js_number(static_cast<double>(u));
       break;
     }
     case json::kind::double_:
@@ -177,6 +182,29 @@ void write(const json::value& v, std::string& out) {
 }
 
 }  // namespace
+
+bool boost_differs_from_js(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return true;
+    case json::kind::int64: {
+      std::int64_t i = v.get_int64();
+      return !exact(i < 0 ? 0 - static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(i));
+    }
+    case json::kind::uint64:
+      return !exact(v.get_uint64());
+    case json::kind::array:
+      return std::any_of(v.get_array().begin(), v.get_array().end(), boost_differs_from_js);
+    case json::kind::object:
+      return std::any_of(v.get_object().begin(), v.get_object().end(),
+                         [](const json::key_value_pair& kv) {
+                           std::uint64_t index = 0;
+                           return array_index(kv.key(), index) || boost_differs_from_js(kv.value());
+                         });
+    default:
+      return false;
+  }
+}
 
 json::value js_parse(std::string_view text, boost::system::error_code& ec) {
   json::parse_options options;

@@ -25,6 +25,11 @@ boost::json::value js_parse(std::string_view text, boost::system::error_code& ec
 // Writes v compactly, as JSON.stringify(JSON.parse(text of v)) would.
 std::string js_stringify(const boost::json::value& v);
 
+// Tells whether Boost's serializer would write v otherwise than
+// js_stringify: v holds a double, an integer past 2^53, or an object key
+// that is an array index. Where it does not, Boost's faster writer serves.
+bool boost_differs_from_js(const boost::json::value& v);
+
 // Writes a finite double as JavaScript's Number.prototype.toString() does.
 std::string js_number(double d);
 

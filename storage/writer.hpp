@@ -111,7 +111,8 @@ class writer {
   std::string wal_path_;
   bool wal_seen_ = false;
   unsigned long long wal_device_ = 0, wal_inode_ = 0;
-  std::string lost_;  // guarded by mutex_: why storage is refused, or ""
+  std::int64_t wal_file_bytes_ = 0;  // the writer thread's: the WAL file's size before a group
+  std::string lost_;                 // guarded by mutex_: why storage is refused, or ""
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<job>> waiting_;  // guarded by mutex_

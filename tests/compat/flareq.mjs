@@ -1,6 +1,8 @@
 // Starts the flareq binary (FLAREQ_BIN) on 127.0.0.1 and a free port for the
 // compatibility tests, and stops it with SIGTERM.
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 
 export async function startFlareq(args = []) {
   const bin = process.env.FLAREQ_BIN;
@@ -33,4 +35,20 @@ export async function startFlareq(args = []) {
       return exited;
     },
   };
+}
+
+// The headers of a JSON request with a token flareq accepts by default.
+export const jsonHeaders = { Authorization: 'Bearer local-token', 'Content-Type': 'application/json' };
+
+// Starts flareq before the file's tests and checks that it stops with 0
+// after them; the returned object's `server` is set once it runs.
+export function useFlareq(args = []) {
+  const handle = { server: null };
+  before(async () => {
+    handle.server = await startFlareq(args);
+  });
+  after(async () => {
+    assert.equal(await handle.server.stop(), 0);
+  });
+  return handle;
 }

@@ -1,23 +1,14 @@
 // json bodies are stored, delivered and counted as JavaScript's
 // JSON.stringify writes them, whatever form the numbers were sent in: each
 // body is sent as raw text, pulled back, and compared with what Node makes of it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFlareq } from './flareq.mjs';
+import { jsonHeaders as headers, useFlareq } from './flareq.mjs';
 
-const headers = { Authorization: 'Bearer local-token', 'Content-Type': 'application/json' };
-let server;
-
-before(async () => {
-  server = await startFlareq();
-});
-
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+const flareq = useFlareq();
 
 async function call(path, body) {
-  const res = await fetch(`${server.baseURL}/accounts/acc/queues/${path}`, {
+  const res = await fetch(`${flareq.server.baseURL}/accounts/acc/queues/${path}`, {
     method: 'POST',
     headers,
     body,
@@ -42,7 +33,7 @@ async function check(queue, raws) {
     assert.ok(pulled.messages.length > 0, 'pull found nothing');
     for (const m of pulled.messages) got.push(Buffer.from(m.body, 'base64').toString('utf8'));
   }
-  const metrics = await fetch(`${server.baseURL}/accounts/acc/queues/${queue}/metrics`, { headers });
+  const metrics = await fetch(`${flareq.server.baseURL}/accounts/acc/queues/${queue}/metrics`, { headers });
   const bytes = (await metrics.json()).result.backlog_bytes;
   for (let i = 0; i < raws.length; ++i) assert.equal(got[i], expected[i], `sent ${raws[i]}`);
   assert.equal(bytes, expected.reduce((n, s) => n + Buffer.byteLength(s), 0));

@@ -1,25 +1,16 @@
 // Node's own HTTP client against flareq's transport: a body over the limit
 // gets its 413 envelope (not EPIPE or a reset), HEAD works, and answers
 // carry Date.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFlareq } from './flareq.mjs';
+import { jsonHeaders as headers, useFlareq } from './flareq.mjs';
 
-const headers = { Authorization: 'Bearer local-token', 'Content-Type': 'application/json' };
-let server;
-
-before(async () => {
-  server = await startFlareq();
-});
-
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+const flareq = useFlareq();
 
 test('fetch posting 1.1 to 2 MB gets the 413, every time', async () => {
   for (const size of [1.1e6, 1.5e6, 2e6, 2e6, 2e6, 1.5e6, 1.1e6, 2e6]) {
     const body = JSON.stringify({ body: 'x'.repeat(size), content_type: 'text' });
-    const res = await fetch(`${server.baseURL}/accounts/acc/queues/q/messages`, {
+    const res = await fetch(`${flareq.server.baseURL}/accounts/acc/queues/q/messages`, {
       method: 'POST',
       headers,
       body,
@@ -32,12 +23,12 @@ test('fetch posting 1.1 to 2 MB gets the 413, every time', async () => {
 });
 
 test('HEAD answers like GET without a body, and answers carry Date', async () => {
-  const get = await fetch(`${server.baseURL}/accounts/acc/queues`, { headers });
-  const head = await fetch(`${server.baseURL}/accounts/acc/queues`, { method: 'HEAD', headers });
+  const get = await fetch(`${flareq.server.baseURL}/accounts/acc/queues`, { headers });
+  const head = await fetch(`${flareq.server.baseURL}/accounts/acc/queues`, { method: 'HEAD', headers });
   assert.equal(head.status, get.status);
   assert.equal(head.headers.get('content-length'), get.headers.get('content-length'));
   assert.equal(await head.text(), '');
   assert.ok(Date.parse(get.headers.get('date')) > 0);
-  const health = await fetch(`http://127.0.0.1:${server.port}/healthz`, { method: 'HEAD' });
+  const health = await fetch(`http://127.0.0.1:${flareq.server.port}/healthz`, { method: 'HEAD' });
   assert.equal(health.status, 200);
 });

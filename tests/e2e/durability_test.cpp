@@ -45,6 +45,15 @@ std::string text_message(std::size_t bytes) {
   return R"({"content_type":"text","body":")" + std::string(bytes, 'd') + "\"}";
 }
 
+// Pushes n text messages of the given size to queue; returns how many got 200.
+int pushed(http_client& client, const std::string& queue, int n, std::size_t bytes) {
+  int ok = 0;
+  for (int i = 0; i < n; ++i) {
+    if (client.post(push_path("acc", queue), text_message(bytes)).status == 200) ++ok;
+  }
+  return ok;
+}
+
 // ~100 MB from four clients at once: without checkpoints that work, the WAL
 // would hold all of it. flareq restarts the WAL when a commit leaves more
 // than 32 MiB in it (half of its 64 MiB share).
@@ -107,9 +116,7 @@ TEST(durability, restart_after_sigkill_starts_on_an_empty_wal_and_stop_checkpoin
     std::uint16_t port = p.wait_for_port();
     ASSERT_NE(port, 0) << p.output();
     http_client client(port);
-    for (int i = 0; i < 50; ++i) {
-      ASSERT_EQ(client.post(push_path("acc", "q"), text_message(1'000)).status, 200u);
-    }
+    ASSERT_EQ(pushed(client, "q", 50, 1'000), 50);
     p.send_signal(SIGKILL);
     p.wait();
   }
@@ -180,9 +187,7 @@ TEST(durability, a_database_file_replaced_while_running_is_not_corrupted) {
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   http_client client(port);
-  for (int i = 0; i < 50; ++i) {
-    ASSERT_EQ(client.post(push_path("acc", "qa"), text_message(1'000)).status, 200u);
-  }
+  ASSERT_EQ(pushed(client, "qa", 50, 1'000), 50);
   fs::rename(other, db);
   EXPECT_EQ(client.post(push_path("acc", "qa"), text_message(10)).status, 500u);
   p.send_signal(SIGTERM);
@@ -210,9 +215,7 @@ TEST(durability, a_wal_deleted_while_running_is_copied_in_and_refused) {
     std::uint16_t port = p.wait_for_port();
     ASSERT_NE(port, 0) << p.output();
     http_client client(port);
-    for (int i = 0; i < 5; ++i) {
-      ASSERT_EQ(client.post(push_path("acc", "q"), text_message(100)).status, 200u);
-    }
+    ASSERT_EQ(pushed(client, "q", 5, 100), 5);
     fs::remove(db + "-wal");
     auto refused = client.post(push_path("acc", "q"), text_message(100));
     EXPECT_EQ(refused.status, 500u) << refused.body;
@@ -243,10 +246,7 @@ TEST(durability, a_symlinked_database_path_works) {
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   http_client client(port);
-  for (int i = 0; i < 5; ++i) {
-    auto r = client.post(push_path("acc", "q"), text_message(100));
-    EXPECT_EQ(r.status, 200u) << i << " " << r.body;
-  }
+  EXPECT_EQ(pushed(client, "q", 5, 100), 5);
   EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 200u);
   p.send_signal(SIGTERM);
   EXPECT_EQ(p.wait(), 0) << p.output();
