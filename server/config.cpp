@@ -36,6 +36,7 @@ constexpr env_twin env_twins[] = {
     {"port", "FLAREQ_PORT", false},
     {"db", "FLAREQ_DB", false},
     {"api-token", "FLAREQ_API_TOKENS", true},
+    {"lenient", "FLAREQ_LENIENT", false},
     {"strict", "FLAREQ_STRICT", false},
     {"queue", "FLAREQ_QUEUES", true},
     {"max-delay-seconds", "FLAREQ_MAX_DELAY_SECONDS", false},
@@ -71,11 +72,17 @@ po::options_description describe() {
     ("api-token", po::value<std::vector<std::string>>()->value_name("TOKEN"),
      "accept only these Bearer tokens (repeat the flag; the variable takes a comma-separated "
      "list); without any, every well-formed credential is accepted [FLAREQ_API_TOKENS]")
-    ("strict", po::value<bool>()->default_value(false)->implicit_value(true)->value_name("BOOL"),
-     "push to an unknown queue is 404/10104 instead of creating it [FLAREQ_STRICT]")
+    ("lenient", po::value<bool>()->default_value(false)->implicit_value(true)->value_name("BOOL"),
+     "local conveniences Cloudflare lacks: a push to an unknown queue id creates that queue "
+     "(named after the id), and pull works without an http_pull consumer. Off (the default), "
+     "both fail as on Cloudflare: 404/10104 and 405/10405 [FLAREQ_LENIENT]")
+    ("strict", po::value<bool>()->implicit_value(true)->value_name("BOOL"),
+     "deprecated, does nothing: strict is the default now (see --lenient) [FLAREQ_STRICT]")
     ("queue", po::value<std::vector<std::string>>()->value_name("NAME[=ID]"),
-     "declare a queue that exists in every account; ID defaults to NAME (repeat the flag; the "
-     "variable takes a comma-separated list) [FLAREQ_QUEUES]")
+     "declare a queue: it exists in every account from its first use on, with id ID (default "
+     "NAME), so local ids can match production's. Deleted through the API, it stays deleted "
+     "until flareq starts again (repeat the flag; the variable takes a comma-separated list) "
+     "[FLAREQ_QUEUES]")
     ("max-delay-seconds", po::value<std::int64_t>()->default_value(d.max_delay_seconds)
        ->value_name("N"),
      "largest delay_seconds accepted, 0 to 86400 [FLAREQ_MAX_DELAY_SECONDS]")
@@ -175,7 +182,14 @@ config settings_from(const po::variables_map& vm) {
     }
     if (c.api_tokens.empty()) fail("api-token", "names no token");
   }
-  c.strict = vm["strict"].as<bool>();
+  c.lenient = vm["lenient"].as<bool>();
+  if (vm.count("strict") != 0) {
+    c.notices.push_back(vm["strict"].as<bool>()
+                            ? "--strict is deprecated and does nothing: strict behaviour is the "
+                              "default now; it will be removed in a later release"
+                            : "--strict=false no longer turns on the local conveniences: use "
+                              "--lenient (FLAREQ_LENIENT, \"lenient\" in a config file)");
+  }
   if (vm.count("queue") != 0) {
     std::set<std::string> names, ids;
     for (const std::string& text : vm["queue"].as<std::vector<std::string>>()) {
@@ -240,6 +254,7 @@ constexpr file_key file_keys[] = {
     {"port", "port", file_key::number},
     {"db", "db", file_key::text},
     {"api_tokens", "api-token", file_key::text_list},
+    {"lenient", "lenient", file_key::boolean},
     {"strict", "strict", file_key::boolean},
     {"queues", "queue", file_key::text_list},
     {"max_delay_seconds", "max-delay-seconds", file_key::number},
@@ -451,7 +466,7 @@ parsed_config parse_config(std::span<const std::string> args, const env_lookup& 
     } else {
       o.value.push_back(*value);
     }
-    // Set but empty counts as unset (FLAREQ_STRICT= is not true; compose
+    // Set but empty counts as unset (FLAREQ_LENIENT= is not true; compose
     // files write ${X:-}), but for the tokens: FLAREQ_API_TOKENS= or "," is
     // a mistake, and "accept any credential" must never follow from one.
     if (o.value.empty() || o.value.front().empty()) {
@@ -508,6 +523,11 @@ std::string help_text() {
          "(wrangler: CLOUDFLARE_API_BASE_URL). Every route also answers without /client/v4.\n\n"
       << describe()
       << "\nA flag wins over its environment variable; the variable wins over the default.\n"
+         "As on Cloudflare by default: a push to a queue id nobody created is 404/10104, and\n"
+         "pull needs an http_pull consumer (405/10405); --lenient relaxes both.\n"
+         "A declared queue (--queue, or \"queues\" in a config file) exists in every account\n"
+         "from its first use on; deleted through the API, it stays deleted (POST\n"
+         "/_flareq/reset included) until flareq starts again.\n"
          "Health: GET /healthz (alive), GET /readyz (database open and migrated).\n"
          "SIGINT or SIGTERM: stop accepting, finish requests in flight, checkpoint and close\n"
          "the database; a second signal closes every connection at once.\n"

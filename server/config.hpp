@@ -23,7 +23,7 @@ struct config {
   std::uint16_t port = 8789;                    // 0 picks a free port
   std::string db = "./data/flareq.db";          // SQLite file, or ":memory:"
   std::vector<std::string> api_tokens;          // empty: any well-formed credential
-  bool strict = false;                          // no queue creation on push
+  bool lenient = false;                         // create on push, pull without consumer
   std::vector<storage::declared_queue> queues;  // exist in every account
   std::int64_t max_delay_seconds = 86400;       // largest delay_seconds accepted
   int threads = 2;                              // I/O threads
@@ -37,6 +37,7 @@ struct config {
   std::size_t max_db_bytes = 0;                 // database size cap; 0: the disk's
   std::string config_file;                      // the --config file, if any
   std::vector<storage::account_spec> accounts;  // queues the config file provisions
+  std::vector<std::string> notices;             // warnings to log at start-up (deprecations)
 };
 
 // A flag or variable that cannot be used; the message names it.

@@ -64,7 +64,7 @@ storage::writer_options writer_options_of(const config& c, const logger& log) {
 
 storage::store_options store_options_of(const config& c) {
   storage::store_options o;
-  o.create_on_push = !c.strict;
+  o.lenient = c.lenient;
   o.declared = c.queues;
   // Pushes stop at 75 % of the file's pages, so that pull (whose leases
   // grow rows: a whole queue of small messages can be leased), ack and

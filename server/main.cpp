@@ -53,13 +53,17 @@ int main(int argc, char** argv) {
     bool v6 = settings.host.find(':') != std::string::npos;
     std::string address =
         "http://" + (v6 ? "[" + settings.host + "]" : settings.host) + ":" + std::to_string(port);
-    std::string mode = settings.strict ? "strict" : "lenient";
+    for (const std::string& notice : settings.notices) log.write(log_level::warn, notice);
+    std::string mode = settings.lenient ? "lenient" : "strict";
+    std::string mode_text = settings.lenient
+                                ? "lenient: pushes create unknown queues, pull needs no consumer"
+                                : "strict, as Cloudflare";
     std::string credentials = settings.api_tokens.empty()
                                   ? std::string("any well-formed credential")
                                   : std::to_string(settings.api_tokens.size()) + " API token(s)";
     log.write(log_level::info,
               "flareq " FLAREQ_VERSION " listening on " + address + " (database " + settings.db +
-                  ", " + mode + ", " + credentials + ")",
+                  ", " + mode_text + ", " + credentials + ")",
               {{"version", boost::json::value(FLAREQ_VERSION), false},
                {"address", boost::json::value(address), false},
                {"database", boost::json::value(settings.db), false},

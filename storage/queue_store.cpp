@@ -25,7 +25,8 @@ bool is_hex32(std::string_view s) {
 }
 
 [[noreturn]] void queue_missing(std::string_view queue_id) {
-  throw store_error(store_errc::queue_not_found, "queue " + std::string(queue_id) + " not found");
+  throw store_error(store_errc::queue_not_found,
+                    "no queue has id " + std::string(queue_id) + " in this account");
 }
 
 constexpr std::string_view queue_columns =
@@ -117,7 +118,9 @@ std::optional<std::string> ref_message_id(std::string_view ref) {
 }
 
 queue_store::queue_store(database& db, clock& clock, random_source& random, store_options options)
-    : db_(db), clock_(clock), random_(random), options_(std::move(options)) {}
+    : db_(db), clock_(clock), random_(random), options_(std::move(options)) {
+  if (!options_.declared.empty()) db_.exec("DELETE FROM deleted_declared");
+}
 
 // ---- queues ---------------------------------------------------------------
 
@@ -180,17 +183,28 @@ queue_record queue_store::insert_queue(std::string_view account_id, std::string_
   return r;
 }
 
+const declared_queue* queue_store::live_declared(std::string_view account_id,
+                                                 std::string_view queue_id) {
+  for (const declared_queue& d : options_.declared) {
+    if (d.id != queue_id) continue;
+    auto q = db_.prepare("SELECT 1 FROM deleted_declared WHERE account_id = ?1 AND queue_id = ?2");
+    q->bind(1, account_id).bind(2, queue_id);
+    return q->step() ? nullptr : &d;
+  }
+  return nullptr;
+}
+
 void queue_store::materialize_declared(std::string_view account_id) {
   for (const declared_queue& d : options_.declared) {
-    if (find_queue(account_id, d.id) || find_queue_by_name(account_id, d.name)) continue;
-    insert_queue(account_id, d.id, d.name, {});
+    if (find_queue_row(account_id, d.id) || find_queue_by_name(account_id, d.name)) continue;
+    if (live_declared(account_id, d.id) != nullptr) insert_queue(account_id, d.id, d.name, {});
   }
 }
 
 queue_record queue_store::require_queue(std::string_view account_id, std::string_view queue_id) {
   if (auto q = find_queue(account_id, queue_id)) return *q;
-  for (const declared_queue& d : options_.declared) {
-    if (d.id == queue_id) return insert_queue(account_id, queue_id, d.name, {});
+  if (const declared_queue* d = live_declared(account_id, queue_id)) {
+    return insert_queue(account_id, queue_id, d->name, {});
   }
   queue_missing(queue_id);
 }
@@ -198,10 +212,10 @@ queue_record queue_store::require_queue(std::string_view account_id, std::string
 queue_record queue_store::resolve_for_push(std::string_view account_id, std::string_view queue_id) {
   // A push needs no consumer: the queue's row alone.
   if (auto q = find_queue_row(account_id, queue_id)) return *q;
-  for (const declared_queue& d : options_.declared) {
-    if (d.id == queue_id) return insert_queue(account_id, queue_id, d.name, {});
+  if (const declared_queue* d = live_declared(account_id, queue_id)) {
+    return insert_queue(account_id, queue_id, d->name, {});
   }
-  if (!options_.create_on_push) queue_missing(queue_id);
+  if (!options_.lenient) queue_missing(queue_id);
   if (!is_valid_queue_name(queue_id)) {
     throw store_error(store_errc::id_not_a_name,
                       std::string(queue_id) +
@@ -271,6 +285,12 @@ void queue_store::delete_queue(std::string_view account_id, std::string_view que
   auto q = db_.prepare("DELETE FROM queues WHERE account_id = ?1 AND queue_id = ?2");
   q->bind(1, account_id).bind(2, queue_id);
   q->run();
+  // A declared queue deleted through the API stays deleted for this run.
+  if (live_declared(account_id, queue_id) != nullptr) {
+    auto gone = db_.prepare("INSERT INTO deleted_declared (account_id, queue_id) VALUES (?1, ?2)");
+    gone->bind(1, account_id).bind(2, queue_id);
+    gone->run();
+  }
 }
 
 queue_record queue_store::purge_queue(std::string_view account_id, std::string_view queue_id) {
@@ -398,8 +418,8 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
   std::optional<queue_record> target = find_queue_by_name(account_id, dlq);
   if (!target) target = insert_queue(account_id, hex_id(random_), dlq, {});
   auto move = db_.prepare(
-      "UPDATE messages SET queue_id = ?2, attempts = 0, lease_id = NULL, visible_at_ms = ?3 "
-      "WHERE seq = ?1");
+      "UPDATE messages SET queue_id = ?2, attempts = 0, lease_id = NULL, lease_history = '', "
+      "visible_at_ms = ?3 WHERE seq = ?1");
   move->bind(1, seq).bind(2, target->queue_id).bind(3, clock_.now_ms());
   move->run();
 }
@@ -413,7 +433,7 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
   }
   const std::optional<consumer_record>& consumer = queue.consumer;
   bool pull_consumer = consumer && consumer->input.type == consumer_type::http_pull;
-  if (!options_.create_on_push && !pull_consumer) {
+  if (!options_.lenient && !pull_consumer) {
     throw store_error(store_errc::no_pull_consumer, "the queue has no http_pull consumer");
   }
   std::int64_t timeout = visibility_timeout_ms.value_or(
@@ -431,8 +451,8 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
                            " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
                            "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
   auto lease = db_.prepare(
-      "UPDATE messages SET attempts = attempts + 1, visible_at_ms = ?2, lease_id = ?3 "
-      "WHERE seq = ?1");
+      "UPDATE messages SET attempts = attempts + 1, visible_at_ms = ?2, lease_id = ?3, "
+      "lease_history = lease_history || ?3 WHERE seq = ?1");
   // Exhausted messages leave the queue and free their places: look again
   // until the batch is full or nothing ready is left.
   while (static_cast<std::int64_t>(out.messages.size()) < batch_size) {
@@ -465,28 +485,12 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
 }
 
 std::int64_t queue_store::message_seq_for(std::string_view account_id, std::string_view queue_id,
-                                          std::string_view message_id, std::int64_t* attempts) {
-  auto q = db_.prepare(
-      "SELECT seq, attempts FROM messages WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
+                                          std::string_view message_id) {
+  auto q =
+      db_.prepare("SELECT seq FROM messages WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
   q->bind(1, message_id).bind(2, account_id).bind(3, queue_id);
   if (!q->step()) return 0;
-  if (attempts != nullptr) *attempts = q->column_int64(1);
   return q->column_int64(0);
-}
-
-std::int64_t queue_store::find_named(std::string_view account_id, std::string_view queue_id,
-                                     const std::optional<std::string>& message_id,
-                                     const std::string& token, std::string_view malformed,
-                                     std::string_view missing,
-                                     std::vector<std::pair<std::string, std::string>>& warnings,
-                                     std::int64_t* attempts) {
-  if (!message_id) {
-    warnings.emplace_back(token, malformed);
-    return 0;
-  }
-  std::int64_t seq = message_seq_for(account_id, queue_id, *message_id, attempts);
-  if (seq == 0) warnings.emplace_back(token, missing);
-  return seq;
 }
 
 void queue_store::delete_message(std::int64_t seq) {
@@ -495,6 +499,27 @@ void queue_store::delete_message(std::int64_t seq) {
   del->run();
 }
 
+namespace {
+
+// A message's leases, as ack and retry weigh a lease id against them.
+struct lease_facts {
+  std::int64_t seq = 0;  // 0: no such message in the queue
+  std::int64_t attempts = 0;
+  bool given = false;    // the lease id's nonce is one the message was given
+  bool current = false;  // ... and it is the message's unexpired lease
+  bool held = false;     // the message has an unexpired lease (this one or another)
+};
+
+// Tells whether history (32-character nonces end to end) holds nonce.
+bool history_holds(std::string_view history, std::string_view nonce) {
+  for (std::size_t at = 0; at + nonce.size() <= history.size(); at += nonce.size()) {
+    if (history.substr(at, nonce.size()) == nonce) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 ack_result queue_store::ack(std::string_view account_id, std::string_view queue_id,
                             const std::vector<std::string>& acks,
                             const std::vector<retry_request>& retries) {
@@ -502,9 +527,47 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
   std::int64_t now_ms = clock_.now_ms();
   expire(queue, now_ms);
   ack_result out;
+  constexpr std::string_view malformed = "malformed lease id";
   constexpr std::string_view gone = "no such message in this queue (already acknowledged?)";
+  constexpr std::string_view never_given = "this lease id was never given to this message";
+  constexpr std::string_view superseded =
+      "a later pull holds this message: only its lease can acknowledge or retry it now";
+  constexpr std::string_view ended =
+      "this lease has ended (it expired, or the message was retried): the retry changes "
+      "nothing";
   constexpr std::string_view repeated =
       "this message was acknowledged or retried earlier in this request";
+  auto lookup = db_.prepare(
+      "SELECT seq, attempts, lease_id, visible_at_ms, lease_history FROM messages "
+      "WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
+  // Resolves a lease id to its message's facts, or adds its warning and
+  // returns seq 0.
+  auto resolve = [&](const std::string& lease_id) {
+    lease_facts f;
+    std::optional<std::string> message_id = lease_message_id(lease_id);
+    if (!message_id) {
+      out.warnings.emplace_back(lease_id, malformed);
+      return f;
+    }
+    std::string_view nonce = std::string_view(lease_id).substr(message_id->size() + 1);
+    lookup->bind(1, *message_id).bind(2, account_id).bind(3, queue_id);
+    if (lookup->step()) {
+      f.seq = lookup->column_int64(0);
+      f.attempts = lookup->column_int64(1);
+      bool leased = !lookup->column_is_null(2) && lookup->column_int64(3) > now_ms;
+      f.held = leased;
+      f.current = leased && lookup->column_text(2) == nonce;
+      f.given = history_holds(lookup->column_text(4), nonce);
+    }
+    lookup->reset();
+    if (f.seq == 0) {
+      out.warnings.emplace_back(lease_id, gone);
+    } else if (!f.given) {
+      out.warnings.emplace_back(lease_id, never_given);
+      f.seq = 0;
+    }
+    return f;
+  };
   // Each message counts once, whatever lease ids name it.
   std::set<std::int64_t> done;
   auto first_time = [&](std::int64_t seq, const std::string& lease_id) {
@@ -512,13 +575,18 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
     out.warnings.emplace_back(lease_id, repeated);
     return false;
   };
+  // Any lease the message was given acknowledges it (late acks included),
+  // unless another pull holds it now.
   for (const std::string& lease_id : acks) {
-    std::int64_t seq = find_named(account_id, queue_id, lease_message_id(lease_id), lease_id,
-                                  "malformed lease id", gone, out.warnings, nullptr);
-    if (seq != 0 && first_time(seq, lease_id)) {
-      delete_message(seq);
-      out.ack_count++;
+    lease_facts f = resolve(lease_id);
+    if (f.seq == 0) continue;
+    if (f.held && !f.current) {
+      out.warnings.emplace_back(lease_id, superseded);
+      continue;
     }
+    if (!first_time(f.seq, lease_id)) continue;
+    delete_message(f.seq);
+    out.ack_count++;
   }
   const std::optional<consumer_record>& consumer = queue.consumer;
   std::int64_t max_retries =
@@ -527,15 +595,23 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
   std::int64_t default_delay = consumer ? consumer->input.settings.retry_delay.value_or(0) : 0;
   auto retry =
       db_.prepare("UPDATE messages SET visible_at_ms = ?2, lease_id = NULL WHERE seq = ?1");
+  // Only the current, unexpired lease retries.
   for (const retry_request& r : retries) {
-    std::int64_t attempts = 0;
-    std::int64_t seq = find_named(account_id, queue_id, lease_message_id(r.lease_id), r.lease_id,
-                                  "malformed lease id", gone, out.warnings, &attempts);
-    if (seq == 0 || !first_time(seq, r.lease_id)) continue;
-    if (attempts > max_retries) {
-      dead_letter(account_id, seq, consumer);
+    lease_facts f = resolve(r.lease_id);
+    if (f.seq == 0) continue;
+    if (!f.current) {
+      if (done.contains(f.seq)) {
+        out.warnings.emplace_back(r.lease_id, repeated);
+      } else {
+        out.warnings.emplace_back(r.lease_id, f.held ? superseded : ended);
+      }
+      continue;
+    }
+    if (!first_time(f.seq, r.lease_id)) continue;
+    if (f.attempts > max_retries) {
+      dead_letter(account_id, f.seq, consumer);
     } else {
-      retry->bind(1, seq).bind(2, now_ms + r.delay_seconds.value_or(default_delay) * 1000);
+      retry->bind(1, f.seq).bind(2, now_ms + r.delay_seconds.value_or(default_delay) * 1000);
       retry->run();
       retry->reset();
     }
@@ -564,9 +640,15 @@ purge_refs_result queue_store::purge_messages(std::string_view account_id,
   expire(require_queue(account_id, queue_id), clock_.now_ms());
   purge_refs_result out;
   for (const std::string& ref : refs) {
-    std::int64_t seq = find_named(account_id, queue_id, ref_message_id(ref), ref, "malformed ref",
-                                  "no such message in this queue", out.warnings, nullptr);
-    if (seq != 0) {
+    std::optional<std::string> message_id = ref_message_id(ref);
+    if (!message_id) {
+      out.warnings.emplace_back(ref, "malformed ref");
+      continue;
+    }
+    std::int64_t seq = message_seq_for(account_id, queue_id, *message_id);
+    if (seq == 0) {
+      out.warnings.emplace_back(ref, "no such message in this queue");
+    } else {
       delete_message(seq);
       out.deleted++;
     }

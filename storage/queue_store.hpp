@@ -26,7 +26,7 @@ enum class store_errc {
   consumer_not_found,  // no such consumer on that queue
   consumer_exists,     // the queue has a consumer already
   delivery_paused,     // pull on a queue whose delivery is paused
-  no_pull_consumer,    // strict pull on a queue without an http_pull consumer
+  no_pull_consumer,    // pull on a queue without an http_pull consumer (not lenient)
   id_not_a_name,       // a push would create a queue, but its id is no valid queue name
 };
 
@@ -48,11 +48,13 @@ struct declared_queue {
 };
 
 struct store_options {
-  // Creates an unknown queue on its first push, named after its id (when
-  // the id is a valid queue name: else store_error(id_not_a_name)). Off
-  // (strict), pull also needs an http_pull consumer.
-  bool create_on_push = true;
-  // Queues that exist in every account: created on first use of their id.
+  // The local conveniences (--lenient): a push to an unknown queue creates
+  // it, named after its id (when the id is a valid queue name: else
+  // store_error(id_not_a_name)), and pull needs no http_pull consumer. Off,
+  // both fail as on Cloudflare.
+  bool lenient = false;
+  // Queues that exist in every account: created on first use of their id,
+  // unless deleted through the API since this store was made.
   std::vector<declared_queue> declared;
   // Pages in use past which a push fails as on a full disk (0: none), below
   // the database's own limit, so that what frees space still works.
@@ -208,7 +210,9 @@ inline constexpr std::int64_t default_max_retries = 3;
 
 class queue_store {
  public:
-  // The references must outlive the store.
+  // The references must outlive the store. A new store starts a new run:
+  // declared queues deleted in an earlier run are declared again (with
+  // declared queues, the database must be migrated first).
   queue_store(database& db, clock& clock, random_source& random, store_options options);
 
   // Stores the messages in the queue, stamped with the current time and made
@@ -249,9 +253,11 @@ class queue_store {
   pull_result pull(std::string_view account_id, std::string_view queue_id, std::int64_t batch_size,
                    std::optional<std::int64_t> visibility_timeout_ms);
   // Deletes acknowledged messages and makes retried ones ready again after
-  // their delay, after applying retention; lease ids that name no message of
-  // the queue, and repeats of a message already acked or retried by this
-  // call, become warnings and are not counted.
+  // their delay, after applying retention. An ack may use any lease the
+  // message was given (late acks count) unless another lease holds the
+  // message now; a retry needs the message's current, unexpired lease.
+  // Every other entry (malformed, unknown, never given, ended, superseded,
+  // or a repeat within this call) becomes a warning and is not counted.
   ack_result ack(std::string_view account_id, std::string_view queue_id,
                  const std::vector<std::string>& acks, const std::vector<retry_request>& retries);
   // Returns up to batch_size ready messages without leasing them.
@@ -317,6 +323,8 @@ class queue_store {
   queue_record resolve_for_push(std::string_view account_id, std::string_view queue_id);
   // Creates the account's declared queues that it lacks.
   void materialize_declared(std::string_view account_id);
+  // The declared queue of that id, unless deleted through the API in this run.
+  const declared_queue* live_declared(std::string_view account_id, std::string_view queue_id);
   std::optional<consumer_record> find_consumer(std::string_view account_id,
                                                std::string_view queue_id);
   void write_consumer(std::string_view account_id, const queue_record& queue,
@@ -327,15 +335,9 @@ class queue_store {
   // Moves a message past its retries to the dead-letter queue, or deletes it.
   void dead_letter(std::string_view account_id, std::int64_t seq,
                    const std::optional<consumer_record>& consumer);
+  // The seq of the queue's message of that id, or 0 when there is none.
   std::int64_t message_seq_for(std::string_view account_id, std::string_view queue_id,
-                               std::string_view message_id, std::int64_t* attempts);
-  // Finds the queue's message named by a decoded token (a lease id or a ref):
-  // its seq, or 0 after adding the token's warning (malformed, or missing).
-  std::int64_t find_named(std::string_view account_id, std::string_view queue_id,
-                          const std::optional<std::string>& message_id, const std::string& token,
-                          std::string_view malformed, std::string_view missing,
-                          std::vector<std::pair<std::string, std::string>>& warnings,
-                          std::int64_t* attempts);
+                               std::string_view message_id);
   void delete_message(std::int64_t seq);
 
   database& db_;

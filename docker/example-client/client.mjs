@@ -1,5 +1,5 @@
-// An example client of flareq through the official SDK: pushes a few
-// messages, pulls them, acknowledges them, and prints the metrics. It reads
+// An example client of flareq through the official SDK: makes its queue
+// and http_pull consumer when missing, pushes a few messages, pulls them, acknowledges them, and prints the metrics. It reads
 // CLOUDFLARE_BASE_URL and CLOUDFLARE_API_TOKEN like any SDK program, and
 // FLAREQ_ACCOUNT_ID / FLAREQ_QUEUE for where to work. Exits 0 when every
 // message came back.
@@ -15,6 +15,12 @@ for await (const q of client.queues.list({ account_id })) {
 }
 const queue = found[0] ?? (await client.queues.create({ account_id, queue_name: queueName }));
 console.log(`queue ${queue.queue_name} (${queue.queue_id})`);
+// Pull needs an http_pull consumer, on Cloudflare as on flareq.
+const consumers = [];
+for await (const c of client.queues.consumers.list(queue.queue_id, { account_id })) consumers.push(c);
+if (!consumers.some((c) => c.type === 'http_pull')) {
+  await client.queues.consumers.create(queue.queue_id, { account_id, type: 'http_pull' });
+}
 
 const sent = ['first', 'second', 'third'];
 for (const body of sent) {

@@ -71,6 +71,8 @@ test('queues: create, list, get, update, edit, getMetrics, delete', async () => 
 
 test('messages: push, bulkPush, pull, ack, peek, purge', async () => {
   const { queue_id: id } = await client.queues.create({ account_id, queue_name: 'sdk-messages' });
+  // As on Cloudflare, pull needs an http_pull consumer.
+  await client.queues.consumers.create(id, { account_id, type: 'http_pull' });
   await client.queues.messages.push(id, { account_id, body: 'one', content_type: 'text' });
   const bulk = await client.queues.messages.bulkPush(id, {
     account_id,

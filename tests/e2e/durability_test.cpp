@@ -58,7 +58,7 @@ int pushed(http_client& client, const std::string& queue, int n, std::size_t byt
 // would hold all of it. flareq restarts the WAL when a commit leaves more
 // than 32 MiB in it (half of its 64 MiB share).
 TEST(durability, the_wal_stays_bounded_under_sustained_load) {
-  test_server server;
+  test_server server(lenient);
   std::string wal = server.db_path() + "-wal";
   constexpr int clients = 4;
   constexpr int pushes = 210;  // each, of 120,000 bytes: 100.8 MB
@@ -92,7 +92,10 @@ TEST(durability, the_wal_stays_bounded_under_sustained_load) {
 // together stay under the cap, and churn goes on working.
 TEST(durability, max_db_bytes_counts_the_wal_too) {
   constexpr std::uintmax_t cap = 256 * 1024;
-  test_server server([](config& c) { c.max_db_bytes = cap; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_db_bytes = cap;
+  });
   http_client client(server.port());
   std::string wal = server.db_path() + "-wal";
   std::uintmax_t largest = 0;
@@ -112,7 +115,7 @@ TEST(durability, restart_after_sigkill_starts_on_an_empty_wal_and_stop_checkpoin
   temp_dir dir;
   std::string db = dir.file("flareq.db");
   {
-    process p(flareq_binary(), {"--port", "0", "--db", db});
+    process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
     std::uint16_t port = p.wait_for_port();
     ASSERT_NE(port, 0) << p.output();
     http_client client(port);
@@ -121,7 +124,7 @@ TEST(durability, restart_after_sigkill_starts_on_an_empty_wal_and_stop_checkpoin
     p.wait();
   }
   EXPECT_GT(size_of(db + "-wal"), 0u) << "SIGKILL leaves the WAL behind";
-  process p(flareq_binary(), {"--port", "0", "--db", db});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   EXPECT_EQ(size_of(db + "-wal"), 0u) << "start-up checkpoints what the crash left";
@@ -144,7 +147,7 @@ TEST(durability, restart_after_sigkill_starts_on_an_empty_wal_and_stop_checkpoin
 TEST(durability, a_database_file_deleted_while_running_refuses_storage) {
   temp_dir dir;
   std::string db = dir.file("flareq.db");
-  process p(flareq_binary(), {"--port", "0", "--db", db});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   http_client client(port);
@@ -176,14 +179,14 @@ TEST(durability, a_database_file_replaced_while_running_is_not_corrupted) {
   std::string db = dir.file("flareq.db");
   std::string other = dir.file("other.db");
   {
-    process b(flareq_binary(), {"--port", "0", "--db", other});
+    process b(flareq_binary(), {"--lenient", "--port", "0", "--db", other});
     std::uint16_t port = b.wait_for_port();
     ASSERT_NE(port, 0) << b.output();
     ASSERT_EQ(http_client(port).post(push_path("acc", "qb"), text_message(10)).status, 200u);
     b.send_signal(SIGTERM);
     ASSERT_EQ(b.wait(), 0) << b.output();
   }
-  process p(flareq_binary(), {"--port", "0", "--db", db});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   http_client client(port);
@@ -211,7 +214,7 @@ TEST(durability, a_wal_deleted_while_running_is_copied_in_and_refused) {
   temp_dir dir;
   std::string db = dir.file("flareq.db");
   {
-    process p(flareq_binary(), {"--port", "0", "--db", db});
+    process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
     std::uint16_t port = p.wait_for_port();
     ASSERT_NE(port, 0) << p.output();
     http_client client(port);
@@ -242,7 +245,7 @@ TEST(durability, a_symlinked_database_path_works) {
   fs::create_directory(dir.path() / "real");
   std::string link = dir.file("link.db");
   fs::create_symlink(dir.path() / "real" / "f.db", link);
-  process p(flareq_binary(), {"--port", "0", "--db", link});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", link});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   http_client client(port);
@@ -258,7 +261,10 @@ TEST(durability, a_symlinked_database_path_works) {
 // without bound, and go on once the reader is done.
 TEST(durability, an_outside_reader_cannot_push_the_wal_past_the_cap) {
   constexpr std::uintmax_t cap = 256 * 1024;
-  test_server server([](config& c) { c.max_db_bytes = cap; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_db_bytes = cap;
+  });
   http_client client(server.port());
   ASSERT_EQ(client.post(push_path("acc", "q"), text_message(100)).status, 200u);
   std::string wal = server.db_path() + "-wal";
@@ -293,12 +299,12 @@ TEST(durability, a_read_only_database_file_stops_start_up_with_exit_2) {
   temp_dir dir;
   std::string db = dir.file("flareq.db");
   {
-    process first(flareq_binary(), {"--port", "0", "--db", db});
+    process first(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
     ASSERT_NE(first.wait_for_port(), 0) << first.output();
     first.send_signal(SIGTERM);
     ASSERT_EQ(first.wait(), 0) << first.output();
   }
-  std::vector<std::string> args = {"--port", "0", "--db", db};
+  std::vector<std::string> args = {"--lenient", "--port", "0", "--db", db};
   std::string binary = flareq_binary();
   std::string user;
   if (geteuid() == 0) {

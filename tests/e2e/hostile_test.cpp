@@ -255,7 +255,10 @@ std::vector<hostile_case> cases() {
 }
 
 TEST(hostile, every_case_gets_its_answer_and_nothing_changes) {
-  test_server server([](config& c) { c.max_body_bytes = 1024 * 1024; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_body_bytes = 1024 * 1024;
+  });
   http_client client(server.port());
   // Some data to keep.
   ASSERT_EQ(client.post(P, R"({"body":"keep me","content_type":"text"})").status, 200u);
@@ -289,7 +292,7 @@ TEST(hostile, every_case_gets_its_answer_and_nothing_changes) {
 }
 
 TEST(hostile, pipelined_requests_are_answered_in_order) {
-  test_server server;
+  test_server server(lenient);
   std::string one = "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 2\r\n\r\n{}";
   std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   std::string three = "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
@@ -306,7 +309,7 @@ TEST(hostile, pipelined_requests_are_answered_in_order) {
 }
 
 TEST(hostile, chunked_push_is_stored) {
-  test_server server;
+  test_server server(lenient);
   std::string body = R"({"body":"chunked","content_type":"text"})";
   std::string chunked = "POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth +
                         "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + "a\r\n" +
@@ -331,7 +334,10 @@ namespace {
 // With tokens configured, every route but health and readiness refuses a
 // request without a valid token, and none of those requests touches storage.
 TEST(hostile, every_route_needs_a_valid_token) {
-  test_server server([](config& c) { c.api_tokens = {"the-token"}; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.api_tokens = {"the-token"};
+  });
   http_client client(server.port());
   ASSERT_EQ(client.post(P, R"({"body":"keep"})", bearer("the-token")).status, 200u);
   std::string before = fingerprint(server.db_path());
@@ -441,7 +447,10 @@ int count_of(const std::string& text, std::string_view what) {
 // Trailer fields are not request headers (RFC 9110 §6.5.1): a credential
 // or a request id in a trailer counts for nothing.
 TEST(transport, trailer_fields_never_count_as_headers) {
-  test_server server([](config& c) { c.api_tokens = {"the-token"}; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.api_tokens = {"the-token"};
+  });
   std::string body = R"({"body":"x"})";
   std::string chunked =
       "POST " + P +
@@ -458,7 +467,7 @@ TEST(transport, trailer_fields_never_count_as_headers) {
 // cannot be framed: 400 and close, and the bytes after it are never read as
 // a request of their own.
 TEST(transport, a_transfer_coding_other_than_chunked_smuggles_nothing) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   auto created = client.post(Q, R"({"queue_name":"victim"})").json();
   std::string id(created.at("result").at("queue_id").as_string());
@@ -475,7 +484,7 @@ TEST(transport, a_transfer_coding_other_than_chunked_smuggles_nothing) {
 // A 413 sent while the client still sends its body reaches the client:
 // the server drains before it closes (RFC 9112 §9.6), instead of resetting.
 TEST(transport, a_413_reaches_a_client_that_is_still_sending) {
-  test_server server;
+  test_server server(lenient);
   std::string body(2 * 1024 * 1024, 'b');
   for (int attempt = 0; attempt < 5; ++attempt) {
     raw_connection c(server.port());
@@ -492,7 +501,7 @@ TEST(transport, a_413_reaches_a_client_that_is_still_sending) {
 // RFC 9110 §10.1.1: the expectation's value is case-insensitive, and an
 // HTTP/1.0 request's Expect is ignored.
 TEST(transport, expect_100_continue_in_any_case) {
-  test_server server;
+  test_server server(lenient);
   std::string body = R"({"body":"after 100"})";
   raw_connection c(server.port());
   c.send("POST " + P + " HTTP/1.1\r\nHost: x\r\n" + auth + "Expect: 100-Continue\r\n" +
@@ -514,7 +523,7 @@ TEST(transport, expect_100_continue_in_any_case) {
 // HEAD on every GET route: the GET's status and headers, no body; the
 // connection stays usable. Every 405 says what is allowed.
 TEST(transport, head_answers_every_get_route_and_405_carries_allow) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   auto created = client.post(Q, R"({"queue_name":"heads"})").json();
   std::string id(created.at("result").at("queue_id").as_string());
@@ -568,7 +577,7 @@ TEST(transport, head_answers_every_get_route_and_405_carries_allow) {
 // Answers the transport gives before the app sees the request keep HEAD's
 // rule too: headers only.
 TEST(transport, head_gets_no_body_from_refusals_either) {
-  test_server server;
+  test_server server(lenient);
   for (const std::string& bytes :
        {std::string("HEAD /healthz HTTP/1.1\r\n\r\n"),
         std::string("HEAD /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
@@ -585,7 +594,10 @@ TEST(transport, head_gets_no_body_from_refusals_either) {
 // A field value as large as the largest header limit allows is refused,
 // never thrown out of the I/O thread (Beast cannot hold one of 65,534 bytes).
 TEST(transport, the_largest_header_field_is_refused_not_fatal) {
-  test_server server([](config& c) { c.max_header_bytes = 65'536; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_header_bytes = 65'536;
+  });
   for (std::size_t size : {65'400u, 70'000u, 200'000u}) {
     std::string answer = raw_exchange(
         server.port(),
@@ -597,7 +609,7 @@ TEST(transport, the_largest_header_field_is_refused_not_fatal) {
 }
 
 TEST(transport, every_answer_has_a_date) {
-  test_server server;
+  test_server server(lenient);
   for (const std::string& bytes :
        {req("GET", "/healthz", "", ""), post(P, "{nope"), req("GET", "/nowhere", "", auth),
         std::string("GARBAGE\r\n\r\n")}) {
@@ -610,7 +622,7 @@ TEST(transport, every_answer_has_a_date) {
 
 // The header limit counts the bytes that arrived, not ": " per field.
 TEST(transport, the_header_limit_counts_what_arrived) {
-  test_server server;
+  test_server server(lenient);
   std::string fields;
   int count = 0;
   // Fields written "Xn:1" (no space): each is one byte shorter than a count
@@ -627,7 +639,8 @@ TEST(transport, the_header_limit_counts_what_arrived) {
 // Request bytes reach JSON (the 7003 message, the log line) as valid UTF-8.
 TEST(transport, invalid_utf8_in_the_path_gives_valid_json) {
   temp_dir dir;
-  process p(flareq_binary(), {"--port", "0", "--db", ":memory:", "--log-format", "json"});
+  process p(flareq_binary(),
+            {"--lenient", "--port", "0", "--db", ":memory:", "--log-format", "json"});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   std::string answer =
@@ -654,7 +667,7 @@ TEST(transport, invalid_utf8_in_the_path_gives_valid_json) {
 }
 
 TEST(transport, an_ipv6_host_is_printed_in_brackets) {
-  process p(flareq_binary(), {"--host", "::1", "--port", "0", "--db", ":memory:"});
+  process p(flareq_binary(), {"--lenient", "--host", "::1", "--port", "0", "--db", ":memory:"});
   std::uint16_t port = p.wait_for_port();
   if (port == 0 && p.output().find("::1") != std::string::npos &&
       p.output().find("listening") == std::string::npos) {
@@ -688,7 +701,7 @@ TEST(transport, a_port_in_use_or_a_bad_host_exits_2_before_the_database) {
 // request, and the database is still closed cleanly.
 TEST(transport, a_second_signal_stops_at_once) {
   temp_dir dir;
-  process p(flareq_binary(), {"--port", "0", "--db", dir.file("f.db")});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", dir.file("f.db")});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   raw_connection slow(port);
@@ -722,7 +735,7 @@ TEST(transport, a_closed_log_reader_does_not_kill_the_server) {
     ::dup2(fds[1], STDERR_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);
-    ::execl(binary.c_str(), binary.c_str(), "--port", "0", "--db",
+    ::execl(binary.c_str(), binary.c_str(), "--lenient", "--port", "0", "--db",
             ":memory:", static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -759,7 +772,7 @@ TEST(transport, running_out_of_descriptors_backs_off_and_recovers) {
 #endif
   if (!std::filesystem::exists("/usr/bin/prlimit")) GTEST_SKIP() << "no prlimit (util-linux)";
   process p("/usr/bin/prlimit",
-            {"--nofile=48:48", flareq_binary(), "--port", "0", "--db", ":memory:"});
+            {"--nofile=48:48", flareq_binary(), "--lenient", "--port", "0", "--db", ":memory:"});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   EXPECT_NE(p.output().find("open files are allowed"), std::string::npos) << p.output();

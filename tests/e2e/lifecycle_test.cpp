@@ -60,7 +60,7 @@ TEST(lifecycle, a_file_that_is_not_a_database_exits_2_untouched) {
     std::fputs(junk.c_str(), f);
     std::fclose(f);
   }
-  process p(flareq_binary(), {"--port", "0", "--db", path});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", path});
   EXPECT_EQ(p.wait(), 2);
   EXPECT_NE(p.output().find("database"), std::string::npos) << p.output();
   std::FILE* f = std::fopen(path.c_str(), "r");
@@ -73,7 +73,7 @@ TEST(lifecycle, a_file_that_is_not_a_database_exits_2_untouched) {
 TEST(lifecycle, serves_logs_and_stops_cleanly_on_sigterm) {
   temp_dir dir;
   std::string db = dir.file("data/flareq.db");
-  process p(flareq_binary(), {"--port", "0", "--db", db});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   {
@@ -99,7 +99,8 @@ TEST(lifecycle, serves_logs_and_stops_cleanly_on_sigterm) {
 }
 
 TEST(lifecycle, log_level_warn_silences_access_lines) {
-  process p(flareq_binary(), {"--port", "0", "--db", ":memory:", "--log-level", "warn"});
+  process p(flareq_binary(),
+            {"--lenient", "--port", "0", "--db", ":memory:", "--log-level", "warn"});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   http_client(port).post(push_path("acc", "q"), R"({"body":1})");
@@ -110,7 +111,7 @@ TEST(lifecycle, log_level_warn_silences_access_lines) {
 
 TEST(lifecycle, request_in_flight_is_answered_after_sigterm) {
   temp_dir dir;
-  process p(flareq_binary(), {"--port", "0", "--db", dir.file("f.db")});
+  process p(flareq_binary(), {"--lenient", "--port", "0", "--db", dir.file("f.db")});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   asio::io_context ioc;

@@ -52,7 +52,10 @@ std::int64_t ms_since(steady_clock::time_point start) {
 }
 
 TEST(limits, slow_sender_is_cut_off_by_the_request_deadline) {
-  test_server server([](config& c) { c.request_timeout_ms = 500; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.request_timeout_ms = 500;
+  });
   raw_connection slow(server.port());
   auto start = steady_clock::now();
   // Half a request, and then nothing: the request never completes.
@@ -71,7 +74,10 @@ TEST(limits, default_request_deadline_is_ten_seconds) {
 }
 
 TEST(limits, idle_connection_is_closed_by_the_idle_timeout) {
-  test_server server([](config& c) { c.idle_timeout_ms = 300; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.idle_timeout_ms = 300;
+  });
   raw_connection idle(server.port());
   auto start = steady_clock::now();
   EXPECT_EQ(idle.read_to_close(), "");
@@ -86,7 +92,10 @@ TEST(limits, idle_connection_is_closed_by_the_idle_timeout) {
 }
 
 TEST(limits, connections_beyond_the_limit_are_turned_away) {
-  test_server server([](config& c) { c.max_connections = 3; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_connections = 3;
+  });
   std::vector<std::unique_ptr<http_client>> open;
   for (int i = 0; i < 3; ++i) {
     open.push_back(std::make_unique<http_client>(server.port()));
@@ -114,7 +123,10 @@ TEST(limits, connections_beyond_the_limit_are_turned_away) {
 }
 
 TEST(limits, body_over_the_limit_is_413_before_it_is_read) {
-  test_server server([](config& c) { c.max_body_bytes = 256 * 1024; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_body_bytes = 256 * 1024;
+  });
   raw_connection client(server.port());
   // Only the headers: the announced length alone is over the limit.
   client.send("POST " + push_path("acc", "q") +

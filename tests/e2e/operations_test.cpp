@@ -110,7 +110,7 @@ TEST(operations, provisioning_conflict_exits_2) {
   std::string db = dir.file("f.db");
   {
     // A queue named "orders" exists with another id.
-    process p(flareq_binary(), {"--port", "0", "--db", db});
+    process p(flareq_binary(), {"--lenient", "--port", "0", "--db", db});
     std::uint16_t port = p.wait_for_port();
     ASSERT_NE(port, 0) << p.output();
     http_client(port).post("/client/v4/accounts/acc/queues", R"({"queue_name":"orders"})");
@@ -125,7 +125,8 @@ TEST(operations, provisioning_conflict_exits_2) {
 }
 
 TEST(operations, json_logs_one_line_per_request_with_its_request_id) {
-  process p(flareq_binary(), {"--port", "0", "--db", ":memory:", "--log-format", "json"});
+  process p(flareq_binary(),
+            {"--lenient", "--port", "0", "--db", ":memory:", "--log-format", "json"});
   std::uint16_t port = p.wait_for_port();
   ASSERT_NE(port, 0) << p.output();
   std::vector<std::string> ids;
@@ -178,7 +179,7 @@ TEST(operations, json_logs_one_line_per_request_with_its_request_id) {
 }
 
 TEST(operations, healthcheck_subcommand) {
-  process server(flareq_binary(), {"--port", "0", "--db", ":memory:"});
+  process server(flareq_binary(), {"--lenient", "--port", "0", "--db", ":memory:"});
   std::uint16_t port = server.wait_for_port();
   ASSERT_NE(port, 0) << server.output();
   process ok(flareq_binary(), {"healthcheck", "--port", std::to_string(port)});
@@ -201,7 +202,7 @@ class inspection : public ::testing::Test {
     EXPECT_EQ(r.status, 200u) << target << " -> " << r.body;
     return r.json();
   }
-  test_server server;
+  test_server server{lenient};
   http_client client;
 };
 

@@ -38,7 +38,7 @@ std::int64_t count_messages(const std::string& db_path, const std::string& where
 }
 
 TEST(push_e2e, text_and_json_pushes_report_exact_metrics) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   auto r1 = client.post(push_path("acc", "q1"), R"({"body":"hello","content_type":"text"})");
   EXPECT_EQ(r1.status, 200u);
@@ -63,7 +63,7 @@ TEST(push_e2e, text_and_json_pushes_report_exact_metrics) {
 }
 
 TEST(push_e2e, answers_without_the_client_v4_prefix) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   auto r = client.post("/accounts/acc/queues/q1/messages", R"({"body":"x","content_type":"text"})");
   EXPECT_EQ(r.body, push_ok(1, 1, start_ms));
@@ -72,7 +72,7 @@ TEST(push_e2e, answers_without_the_client_v4_prefix) {
 }
 
 TEST(push_e2e, accepts_the_global_key_pair) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   auto r = client.post(push_path("acc", "q1"), R"({"body":1})",
                        {{"X-Auth-Email", "me@example.com"}, {"X-Auth-Key", "0123456789"}});
@@ -80,7 +80,7 @@ TEST(push_e2e, accepts_the_global_key_pair) {
 }
 
 TEST(push_e2e, delayed_message_is_stored_with_its_delay_until_time) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   ASSERT_EQ(
       client
@@ -97,7 +97,7 @@ TEST(push_e2e, delayed_message_is_stored_with_its_delay_until_time) {
 }
 
 TEST(push_e2e, message_size_limit) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   std::string at_limit(128'000, 'a');
   auto ok = client.post(push_path("acc", "q1"),
@@ -134,10 +134,7 @@ std::string one(int code, const std::string& message) {
 }
 
 TEST(push_e2e, every_error_of_the_route) {
-  test_server server([](config& c) {
-    c.strict = true;
-    c.queues = {{"known", "known"}};
-  });
+  test_server server([](config& c) { c.queues = {{"known", "known"}}; });
   http_client client(server.port());
   const std::string path = push_path("acc", "known");
   const std::string good = R"({"body":"x","content_type":"text"})";
@@ -241,8 +238,14 @@ TEST(push_e2e, every_error_of_the_route) {
       {"message too large", "POST", path,
        R"({"content_type":"text","body":")" + std::string(128'001, 'z') + R"("})", bearer(), 413,
        failure(one(10204, "Message is larger than 128000 bytes: the body is 128001 bytes"))},
-      {"unknown queue in strict mode", "POST", push_path("acc", "unknown"), good, bearer(), 404,
-       failure(one(10104, "Queue does not exist"))},
+      {"unknown queue (strict, the default)", "POST", push_path("acc", "unknown"), good, bearer(),
+       404,
+       failure(one(10104,
+                   "Queue does not exist: no queue has id unknown in this account (the URL takes "
+                   "a queue's id, not its name). Create the queue (POST "
+                   "/accounts/{account_id}/queues, or wrangler queues create) and use the "
+                   "queue_id it returns, declare it at start-up (--queue NAME=ID, or the config "
+                   "file), or run flareq with --lenient to create queues on their first push"))},
   };
   for (const auto& c : cases) {
     auto r = client.request(c.method, c.target, c.body, c.headers);
@@ -256,7 +259,10 @@ TEST(push_e2e, every_error_of_the_route) {
 }
 
 TEST(push_e2e, configured_tokens) {
-  test_server server([](config& c) { c.api_tokens = {"secret-1", "secret-2"}; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.api_tokens = {"secret-1", "secret-2"};
+  });
   http_client client(server.port());
   auto denied = client.post(push_path("acc", "q"), R"({"body":1})", bearer("wrong"));
   EXPECT_EQ(denied.status, 403u);
@@ -272,7 +278,10 @@ TEST(push_e2e, configured_tokens) {
 }
 
 TEST(push_e2e, request_body_over_the_transport_limit) {
-  test_server server([](config& c) { c.max_body_bytes = 256 * 1024; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_body_bytes = 256 * 1024;
+  });
   std::string big = R"({"body":")" + std::string(300 * 1024, 'x') + R"("})";
   http_client client(server.port());
   auto r = client.post(push_path("acc", "q1"), big);
@@ -286,7 +295,10 @@ TEST(push_e2e, request_body_over_the_transport_limit) {
 }
 
 TEST(push_e2e, auto_created_queue_name_conflict_is_409) {
-  test_server server([](config& c) { c.queues = {{"jobs", "jobid"}}; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.queues = {{"jobs", "jobid"}};
+  });
   http_client client(server.port());
   EXPECT_EQ(client.post(push_path("acc", "jobid"), R"({"body":1})").status, 200u);
   auto r = client.post(push_path("acc", "jobs"), R"({"body":1})");
@@ -296,7 +308,7 @@ TEST(push_e2e, auto_created_queue_name_conflict_is_409) {
 }
 
 TEST(push_e2e, storage_failure_is_500_and_the_server_keeps_serving) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   ASSERT_EQ(client.post(push_path("acc", "q1"), R"({"body":"fine","content_type":"text"})").status,
             200u);
@@ -319,7 +331,7 @@ TEST(push_e2e, storage_failure_is_500_and_the_server_keeps_serving) {
 }
 
 TEST(push_e2e, health_and_readiness) {
-  test_server server;
+  test_server server(lenient);
   http_client client(server.port());
   auto h = client.request("GET", "/healthz", "", {});
   EXPECT_EQ(h.status, 200u);
@@ -332,7 +344,7 @@ TEST(push_e2e, health_and_readiness) {
 }
 
 TEST(push_e2e, expect_100_continue_is_answered) {
-  test_server server;
+  test_server server(lenient);
   std::string body = R"({"body":"x","content_type":"text"})";
   std::string request = "POST " + push_path("acc", "q1") +
                         " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
@@ -344,7 +356,7 @@ TEST(push_e2e, expect_100_continue_is_answered) {
 }
 
 TEST(push_e2e, hundred_clients_times_hundred_pushes) {
-  test_server server;
+  test_server server(lenient);
   constexpr int clients = 100;
   constexpr int pushes = 100;
   std::atomic<int> ok{0};
@@ -378,7 +390,7 @@ TEST(push_e2e, hundred_clients_times_hundred_pushes) {
 }
 
 TEST(push_e2e, restart_keeps_messages_and_metrics) {
-  test_server server;
+  test_server server(lenient);
   {
     http_client client(server.port());
     client.post(push_path("acc", "q1"), R"({"body":"one","content_type":"text"})");
@@ -395,7 +407,7 @@ TEST(push_e2e, restart_keeps_messages_and_metrics) {
 }
 
 TEST(push_e2e, every_acknowledged_push_is_in_the_database_file) {
-  test_server server;
+  test_server server(lenient);
   std::mutex mutex;
   std::set<std::string> acknowledged;
   std::vector<std::thread> threads;

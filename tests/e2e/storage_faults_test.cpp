@@ -18,7 +18,10 @@ namespace {
 const std::string base = "/client/v4/accounts/acc/queues";
 
 TEST(storage_faults, full_database_refuses_writes_keeps_reads_and_recovers) {
-  test_server server([](config& c) { c.max_db_bytes = 512 * 1024; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_db_bytes = 512 * 1024;
+  });
   http_client client(server.port());
   std::string body = R"({"content_type":"text","body":")" + std::string(20'000, 'f') + "\"}";
   unsigned status = 200;
@@ -57,7 +60,10 @@ TEST(storage_faults, full_database_refuses_writes_keeps_reads_and_recovers) {
 // pull (whose leases grow rows) and ack work on a database full of small
 // messages.
 TEST(storage_faults, a_full_database_can_still_be_pulled_and_acked) {
-  test_server server([](config& c) { c.max_db_bytes = 1024 * 1024; });
+  test_server server([](config& c) {
+    c.lenient = true;
+    c.max_db_bytes = 1024 * 1024;
+  });
   http_client client(server.port());
   const std::string q = base + "/small";
   int stored = 0;
@@ -110,7 +116,7 @@ TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {
     std::fclose(f);
   }
   for (const std::string& path : {dir.file("a-folder"), junk, std::string("/proc/flareq/x.db")}) {
-    process p(flareq_binary(), {"--port", "0", "--db", path});
+    process p(flareq_binary(), {"--lenient", "--port", "0", "--db", path});
     EXPECT_EQ(p.wait(), 2) << path << "\n" << p.output();
     EXPECT_NE(p.output().find("flareq: database"), std::string::npos) << p.output();
     EXPECT_EQ(p.output().find("listening"), std::string::npos) << p.output();

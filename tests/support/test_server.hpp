@@ -23,6 +23,12 @@ namespace flareq::test {
 // 2026-11-29T19:45:52.123456Z, the fake clock's start.
 inline constexpr std::int64_t test_epoch_us = 1'795'981'552'123'456;
 
+// For test_server's adjust: the local conveniences (--lenient), for tests
+// that push to ad-hoc queue ids or pull without a consumer.
+inline void lenient(config& c) {
+  c.lenient = true;
+}
+
 class test_server {
  public:
   // adjust may change the settings (tokens, strict, ...); host, port and db

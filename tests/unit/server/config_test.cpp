@@ -33,7 +33,8 @@ TEST(config_test, defaults) {
   EXPECT_EQ(c.port, 8789);
   EXPECT_EQ(c.db, "./data/flareq.db");
   EXPECT_TRUE(c.api_tokens.empty());
-  EXPECT_FALSE(c.strict);
+  EXPECT_FALSE(c.lenient);
+  EXPECT_TRUE(c.notices.empty());
   EXPECT_TRUE(c.queues.empty());
   EXPECT_EQ(c.max_delay_seconds, 86400);
   EXPECT_EQ(c.level, log_level::info);
@@ -50,7 +51,7 @@ TEST(config_test, flags) {
                     "a",
                     "--api-token",
                     "b",
-                    "--strict",
+                    "--lenient",
                     "--queue",
                     "orders",
                     "--queue",
@@ -67,7 +68,7 @@ TEST(config_test, flags) {
   EXPECT_EQ(c.port, 0);
   EXPECT_EQ(c.db, ":memory:");
   EXPECT_EQ(c.api_tokens, (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(c.strict);
+  EXPECT_TRUE(c.lenient);
   ASSERT_EQ(c.queues.size(), 2u);
   EXPECT_EQ(c.queues[0].name, "orders");
   EXPECT_EQ(c.queues[0].id, "orders");
@@ -84,7 +85,7 @@ TEST(config_test, environment) {
                         {"FLAREQ_PORT", "9000"},
                         {"FLAREQ_DB", "/tmp/x.db"},
                         {"FLAREQ_API_TOKENS", "t1,t2"},
-                        {"FLAREQ_STRICT", "true"},
+                        {"FLAREQ_LENIENT", "true"},
                         {"FLAREQ_QUEUES", "a,b=bid"},
                         {"FLAREQ_MAX_DELAY_SECONDS", "100"},
                         {"FLAREQ_THREADS", "3"},
@@ -94,7 +95,7 @@ TEST(config_test, environment) {
   EXPECT_EQ(c.port, 9000);
   EXPECT_EQ(c.db, "/tmp/x.db");
   EXPECT_EQ(c.api_tokens, (std::vector<std::string>{"t1", "t2"}));
-  EXPECT_TRUE(c.strict);
+  EXPECT_TRUE(c.lenient);
   ASSERT_EQ(c.queues.size(), 2u);
   EXPECT_EQ(c.queues[1].id, "bid");
   EXPECT_EQ(c.max_delay_seconds, 100);
@@ -103,22 +104,39 @@ TEST(config_test, environment) {
   EXPECT_EQ(c.max_body_bytes, 300000u);
 }
 
-TEST(config_test, strict_from_environment_accepts_words) {
-  EXPECT_FALSE(parse({}, {{"FLAREQ_STRICT", "false"}}).strict);
-  EXPECT_FALSE(parse({}, {{"FLAREQ_STRICT", "0"}}).strict);
-  EXPECT_TRUE(parse({}, {{"FLAREQ_STRICT", "1"}}).strict);
-  EXPECT_TRUE(parse({}, {{"FLAREQ_STRICT", "yes"}}).strict);
+TEST(config_test, lenient_from_environment_accepts_words) {
+  EXPECT_FALSE(parse({}, {{"FLAREQ_LENIENT", "false"}}).lenient);
+  EXPECT_FALSE(parse({}, {{"FLAREQ_LENIENT", "0"}}).lenient);
+  EXPECT_TRUE(parse({}, {{"FLAREQ_LENIENT", "1"}}).lenient);
+  EXPECT_TRUE(parse({}, {{"FLAREQ_LENIENT", "yes"}}).lenient);
+}
+
+// --strict is a deprecated no-op: accepted from flag, variable and file,
+// with a notice for the log; --strict=false points at --lenient.
+TEST(config_test, strict_is_a_deprecated_no_op) {
+  for (const config& c : {parse({"--strict"}), parse({}, {{"FLAREQ_STRICT", "true"}})}) {
+    EXPECT_FALSE(c.lenient);
+    ASSERT_EQ(c.notices.size(), 1u);
+    EXPECT_NE(c.notices[0].find("deprecated"), std::string::npos) << c.notices[0];
+  }
+  config off = parse({"--strict=false"});
+  EXPECT_FALSE(off.lenient);
+  ASSERT_EQ(off.notices.size(), 1u);
+  EXPECT_NE(off.notices[0].find("--lenient"), std::string::npos) << off.notices[0];
+  config both = parse({"--strict", "--lenient"});
+  EXPECT_TRUE(both.lenient);
+  EXPECT_EQ(both.notices.size(), 1u);
 }
 
 TEST(config_test, flag_wins_over_environment) {
   std::map<std::string, std::string> env = {{"FLAREQ_PORT", "9000"},
                                             {"FLAREQ_API_TOKENS", "env1,env2"},
-                                            {"FLAREQ_STRICT", "true"},
+                                            {"FLAREQ_LENIENT", "true"},
                                             {"FLAREQ_DB", "env.db"}};
-  config c = parse({"--port", "9100", "--api-token", "flag", "--strict=false"}, env);
+  config c = parse({"--port", "9100", "--api-token", "flag", "--lenient=false"}, env);
   EXPECT_EQ(c.port, 9100);
   EXPECT_EQ(c.api_tokens, std::vector<std::string>{"flag"});
-  EXPECT_FALSE(c.strict);
+  EXPECT_FALSE(c.lenient);
   EXPECT_EQ(c.db, "env.db");  // no flag: the variable wins over the default
 }
 
@@ -131,9 +149,11 @@ TEST(config_test, help_and_version) {
             parsed_config::action::version);
   std::string help = help_text();
   for (const char* word :
-       {"--host", "FLAREQ_HOST", "--port", "FLAREQ_PORT", "--db", "FLAREQ_DB", "--api-token",
-        "FLAREQ_API_TOKENS", "--strict", "FLAREQ_STRICT", "--queue", "FLAREQ_QUEUES",
-        "--max-delay-seconds", "--log-level", "8789", "./data/flareq.db", "86400"}) {
+       {"--host",        "FLAREQ_HOST",    "--port",           "FLAREQ_PORT",
+        "--db",          "FLAREQ_DB",      "--api-token",      "FLAREQ_API_TOKENS",
+        "--lenient",     "FLAREQ_LENIENT", "--strict",         "--queue",
+        "FLAREQ_QUEUES", "declared",       "stays deleted",    "--max-delay-seconds",
+        "--log-level",   "8789",           "./data/flareq.db", "86400"}) {
     EXPECT_NE(help.find(word), std::string::npos) << word;
   }
 }
@@ -209,7 +229,7 @@ class config_file_test : public ::testing::Test {
 TEST_F(config_file_test, settings_and_provisioning) {
   std::string path = write(R"({
     "host": "0.0.0.0", "port": 9999, "db": "/tmp/f.db", "api_tokens": ["a", "b"],
-    "strict": true, "max_delay_seconds": 43200, "threads": 3, "log_level": "warn",
+    "lenient": true, "strict": true, "max_delay_seconds": 43200, "threads": 3, "log_level": "warn",
     "log_format": "json", "max_body_bytes": 524288, "queues": ["shared"],
     "accounts": [{"id": "acc1", "queues": [
       {"name": "orders", "id": "0123456789abcdef0123456789abcdef",
@@ -223,7 +243,8 @@ TEST_F(config_file_test, settings_and_provisioning) {
   EXPECT_EQ(c.port, 9999);
   EXPECT_EQ(c.db, "/tmp/f.db");
   EXPECT_EQ(c.api_tokens, (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(c.strict);
+  EXPECT_TRUE(c.lenient);
+  EXPECT_EQ(c.notices.size(), 1u);  // "strict" is deprecated
   EXPECT_EQ(c.max_delay_seconds, 43200);
   EXPECT_EQ(c.threads, 3);
   EXPECT_EQ(c.level, log_level::warn);
@@ -333,17 +354,17 @@ TEST_F(config_file_test, provisioning_is_checked_against_the_settings_in_effect)
   }
 }
 
-// A variable set but empty counts as unset (FLAREQ_STRICT= is not true),
+// A variable set but empty counts as unset (FLAREQ_LENIENT= is not true),
 // but for the tokens; a flag wins over any variable; --help and --version
 // answer whatever the variables hold.
 TEST(config_test, empty_variables) {
-  config c = parse({}, {{"FLAREQ_STRICT", ""}, {"FLAREQ_PORT", ""}, {"FLAREQ_LOG_LEVEL", ""}});
-  EXPECT_FALSE(c.strict);
+  config c = parse({}, {{"FLAREQ_LENIENT", ""}, {"FLAREQ_PORT", ""}, {"FLAREQ_LOG_LEVEL", ""}});
+  EXPECT_FALSE(c.lenient);
   EXPECT_EQ(c.port, 8789);
   EXPECT_EQ(c.level, log_level::info);
   EXPECT_EQ(parse({"--api-token", "t"}, {{"FLAREQ_API_TOKENS", ","}}).api_tokens,
             std::vector<std::string>{"t"});
-  EXPECT_TRUE(parse({"--strict"}, {{"FLAREQ_STRICT", ""}}).strict);
+  EXPECT_TRUE(parse({"--lenient"}, {{"FLAREQ_LENIENT", ""}}).lenient);
   for (const char* flag : {"--help", "--version"}) {
     auto parsed = parse_config(
         std::vector<std::string>{flag},

@@ -18,7 +18,7 @@ constexpr std::int64_t start_ms = start_us / 1000;
 
 class queue_store_test : public ::testing::Test {
  protected:
-  explicit queue_store_test(store_options options = {})
+  explicit queue_store_test(store_options options = {.lenient = true, .declared = {}})
       : db(database::open(":memory:")), clock(start_us), random(1) {
     migrate(db);
     store = std::make_unique<queue_store>(db, clock, random, std::move(options));
@@ -135,7 +135,7 @@ TEST_F(queue_store_test, metrics_of_an_unknown_queue) {
 class strict_store_test : public queue_store_test {
  protected:
   strict_store_test()
-      : queue_store_test(store_options{false, {{"orders", "orders"}, {"jobs", "jobid"}}}) {}
+      : queue_store_test(store_options{.declared = {{"orders", "orders"}, {"jobs", "jobid"}}}) {}
 };
 
 TEST_F(strict_store_test, unknown_queue_is_not_found_and_not_created) {
@@ -161,7 +161,8 @@ TEST_F(strict_store_test, declared_queues_exist_in_every_account) {
 
 class declared_lenient_test : public queue_store_test {
  protected:
-  declared_lenient_test() : queue_store_test(store_options{true, {{"jobs", "jobid"}}}) {}
+  declared_lenient_test()
+      : queue_store_test(store_options{.lenient = true, .declared = {{"jobs", "jobid"}}}) {}
 };
 
 TEST_F(declared_lenient_test, auto_created_name_may_be_taken) {
@@ -173,6 +174,73 @@ TEST_F(declared_lenient_test, auto_created_name_may_be_taken) {
     EXPECT_EQ(e.code(), store_errc::queue_name_taken);
     EXPECT_NE(std::string(e.what()).find("jobid"), std::string::npos);
   }
+}
+
+TEST_F(strict_store_test, a_deleted_declared_queue_stays_deleted_until_a_new_store) {
+  push("orders", text("x"), "a1");
+  store->delete_queue("a1", "orders");
+  auto expect_missing = [&](auto op) {
+    try {
+      op();
+      FAIL() << "the deleted declared queue came back";
+    } catch (const store_error& e) {
+      EXPECT_EQ(e.code(), store_errc::queue_not_found);
+    }
+  };
+  expect_missing([&] { push("orders", text("x"), "a1"); });
+  expect_missing([&] { store->get_queue("a1", "orders"); });
+  EXPECT_TRUE(store->list_queues("a1", {}, 1, 100).queues.size() == 1);  // jobs only
+  store->reset();
+  expect_missing([&] { store->get_queue("a1", "orders"); });
+  // Other accounts keep it; a queue created with the name is an ordinary one.
+  EXPECT_EQ(push("orders", text("x"), "a2").backlog_count, 1);
+  EXPECT_EQ(store->create_queue("a1", "orders", {}).queue_name, "orders");
+  // The next run (a new store on the same database) declares it again.
+  store->reset();
+  store = std::make_unique<queue_store>(
+      db, clock, random, store_options{.declared = {{"orders", "orders"}, {"jobs", "jobid"}}});
+  EXPECT_EQ(store->get_queue("a1", "orders").queue_name, "orders");
+}
+
+// The reproduction of a stale lease stealing a message: lease A expires, B
+// takes the message, and A's retry must change nothing.
+TEST_F(queue_store_test, a_stale_lease_cannot_retry_or_ack_a_message_another_lease_holds) {
+  push("q1", text("x"));
+  auto a = store->pull("acc", "q1", 1, 1);
+  ASSERT_EQ(a.messages.size(), 1u);
+  clock.advance_ms(50);
+  auto b = store->pull("acc", "q1", 1, 60'000);
+  ASSERT_EQ(b.messages.size(), 1u);
+  EXPECT_EQ(b.messages[0].message.attempts, 2);
+  const std::string lease_a = a.messages[0].lease_id;
+  const std::string lease_b = b.messages[0].lease_id;
+
+  ack_result retried = store->ack("acc", "q1", {}, {{lease_a, std::nullopt}});
+  EXPECT_EQ(retried.retry_count, 0);
+  ASSERT_EQ(retried.warnings.size(), 1u);
+  EXPECT_EQ(retried.warnings[0].first, lease_a);
+  ack_result acked = store->ack("acc", "q1", {lease_a}, {});
+  EXPECT_EQ(acked.ack_count, 0);
+  EXPECT_EQ(acked.warnings.size(), 1u);
+  // A forged nonce for the same message is no lease of it.
+  std::string forged = lease_b.substr(0, 33) + std::string(32, '0');
+  EXPECT_EQ(store->ack("acc", "q1", {forged}, {}).ack_count, 0);
+  // Not delivered again while B lasts...
+  clock.advance_ms(59'000);
+  EXPECT_TRUE(store->pull("acc", "q1", 1, 1000).messages.empty());
+  // ... and B, the holder, can retry it.
+  EXPECT_EQ(store->ack("acc", "q1", {}, {{lease_b, std::nullopt}}).retry_count, 1);
+  auto c = store->pull("acc", "q1", 1, 1000);
+  ASSERT_EQ(c.messages.size(), 1u);
+  EXPECT_EQ(c.messages[0].message.attempts, 3);
+  // Once C has expired and no lease holds it, a late ack by A still deletes it.
+  clock.advance_ms(1000);
+  EXPECT_EQ(store->ack("acc", "q1", {lease_a}, {}).ack_count, 1);
+  EXPECT_EQ(store->metrics("acc", "q1").backlog_count, 0);
+  // Later acks and retries of it are warnings.
+  ack_result late = store->ack("acc", "q1", {lease_b}, {{lease_b, std::nullopt}});
+  EXPECT_EQ(late.ack_count + late.retry_count, 0);
+  EXPECT_EQ(late.warnings.size(), 2u);
 }
 
 TEST_F(queue_store_test, ready_after_migration) {

@@ -1,0 +1,11 @@
+-- Lease history: every lease a message was given, so that an ack by any of
+-- them is recognised (Cloudflare accepts late acks) while a lease id that
+-- was never issued is not.
+--
+-- lease_history holds the nonces of the message's leases, 32 hex characters
+-- each, oldest first; lease_id stays the current one (NULL when none). A
+-- move to a dead-letter queue starts the history again.
+
+ALTER TABLE messages ADD COLUMN lease_history TEXT NOT NULL DEFAULT '';
+
+UPDATE messages SET lease_history = lease_id WHERE lease_id IS NOT NULL;
