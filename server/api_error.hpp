@@ -11,30 +11,35 @@
 namespace flareq {
 
 enum class errc {
-  missing_credentials,       // 400  9106
-  invalid_headers,           // 400  6003 (+ error_chain)
-  authentication,            // 403 10000
-  no_route,                  // 400  7003 + 7000
-  method_not_allowed,        // 405 10405
-  body_not_json,             // 400 10208
-  body_invalid,              // 400 10207 (message plane)
-  message_metadata_invalid,  // 400 10203 (content_type, delay_seconds)
-  message_too_large,         // 413 10204
-  batch_too_large,           // 413 10205
-  batch_count_invalid,       // 400 10206
-  queue_does_not_exist,      // 404 10104 (message plane)
-  queue_name_taken,          // 409 11009
-  control_body_invalid,      // 400 10026 (queues and consumers)
-  queue_not_found,           // 404 11000 (control plane)
-  consumer_not_found,        // 404 11000
-  invalid_queue_name,        // 400 11003
-  consumer_exists,           // 409 11004
-  delivery_paused,           // 409 11010
-  request_too_large,         // 413 10205 (transport limit)
-  headers_too_large,         // 431  6003 (transport limit)
-  too_many_connections,      // 503 15000 (transport limit)
-  internal,                  // 500 15000
-  not_ready,                 // 503 15000 (readiness)
+  missing_credentials,        // 400  9106
+  invalid_headers,            // 400  6003 (+ error_chain)
+  authentication,             // 403 10000
+  no_route,                   // 400  7003 + 7000
+  method_not_allowed,         // 405 10405
+  body_not_json,              // 400 10208
+  body_invalid,               // 400 10207 (message plane)
+  message_metadata_invalid,   // 400 10203 (content_type, delay_seconds)
+  message_too_large,          // 413 10204
+  batch_too_large,            // 413 10205
+  batch_count_invalid,        // 400 10206
+  queue_does_not_exist,       // 404 10104 (message plane)
+  queue_name_taken,           // 409 11009
+  control_body_invalid,       // 400 10026 (queues and consumers)
+  query_invalid,              // 400 10026 (a query parameter)
+  queue_settings_invalid,     // 400 100128 (queue settings)
+  consumer_settings_invalid,  // 400 100127 (consumer settings, dead-letter queue)
+  batch_delay_invalid,        // 400 10202 (messages/batch delay_seconds)
+  queue_id_malformed,         // 400 10107 (message plane)
+  queue_not_found,            // 404 11000 (control plane)
+  consumer_not_found,         // 404 11000
+  invalid_queue_name,         // 400 11003
+  consumer_exists,            // 409 11004
+  delivery_paused,            // 409 11010
+  request_too_large,          // 413 10205 (transport limit)
+  headers_too_large,          // 431  6003 (transport limit)
+  too_many_connections,       // 503 15000 (transport limit)
+  internal,                   // 500 15000
+  not_ready,                  // 503 15000 (readiness)
 };
 
 // One entry of the envelope's errors array.

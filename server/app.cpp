@@ -44,6 +44,7 @@ struct app::route_entry {
   std::string_view pattern;
   bool needs_credentials;
   handler_fn handler;
+  bool message_plane = false;  // a malformed queue id is 10107, not 7003
 };
 
 // The one route table. Patterns answer with and without "/client/v4".
@@ -63,12 +64,13 @@ const std::vector<app::route_entry>& app::route_table() {
       {"PATCH", queue, true, &edit_queue},
       {"DELETE", queue, true, &delete_queue},
       {"GET", "/accounts/:account_id/queues/:queue_id/metrics", true, &queue_metrics},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages", true, &push_message},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/batch", true, &push_batch},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/pull", true, &pull_messages},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/ack", true, &ack_messages},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/peek", true, &peek_messages},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/purge", true, &purge_messages},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages", true, &push_message, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/batch", true, &push_batch, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/pull", true, &pull_messages, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/ack", true, &ack_messages, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/peek", true, &peek_messages, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/purge", true, &purge_messages,
+       true},
       {"POST", "/accounts/:account_id/queues/:queue_id/purge", true, &start_purge},
       {"GET", "/accounts/:account_id/queues/:queue_id/purge", true, &purge_status},
       {"GET", "/accounts/:account_id/queues/:queue_id/consumers", true, &list_consumers},
@@ -103,7 +105,14 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
       credentials given{req.authorization, req.auth_email, req.auth_key};
       if (auto error = check_credentials(given, context_.settings.api_tokens)) throw *error;
     }
-    if (m.result == route_match::outcome::no_route) throw api_error::no_route(m.path);
+    if (m.result == route_match::outcome::no_route) {
+      // The message plane names a malformed queue id (decisions.md, Errors).
+      if (m.near_index && route_table()[*m.near_index].message_plane && m.malformed == "queue_id") {
+        throw api_error(errc::queue_id_malformed,
+                        "a queue id is 1 to 32 characters of [A-Za-z0-9_-]");
+      }
+      throw api_error::no_route(m.path);
+    }
     if (m.result == route_match::outcome::method_not_allowed) {
       res.allow = m.allowed;
       throw api_error(errc::method_not_allowed);

@@ -368,6 +368,10 @@ std::vector<storage::account_spec> read_accounts(
         } catch (const api_error& e) {
           file_error(file, at + ".consumer", e.what());
         }
+        if (queue.consumer->dead_letter_queue == queue.name) {
+          file_error(file, at + ".consumer.dead_letter_queue",
+                     "is the queue itself: its failed messages would come back to it");
+        }
       }
       spec.queues.push_back(std::move(queue));
     }

@@ -55,25 +55,33 @@ route_match router::match(std::string_view method, std::string_view target) cons
   }
   m.path = path;
   auto segments = split_path(path);
-  // Whether r's pattern takes the path, collecting its parameters.
-  auto fits = [&](const route& r, route_params& params) {
+  // Whether r's pattern takes the path, collecting its parameters; malformed
+  // gets the first invalid identifier of a path that has the pattern's shape.
+  auto fits = [&](const route& r, route_params& params, std::string_view& malformed) {
     if (r.segments.size() != segments.size()) return false;
     for (std::size_t i = 0; i < segments.size(); ++i) {
       std::string_view want = r.segments[i];
       if (want.starts_with(':')) {
-        if (!is_valid_identifier(segments[i])) return false;
+        if (!is_valid_identifier(segments[i]) && malformed.empty()) malformed = want.substr(1);
         params.add(want.substr(1), segments[i]);
       } else if (want != segments[i]) {
         return false;
       }
     }
-    return true;
+    return malformed.empty();
   };
   // No route of the path has the method: every route is visited, so the
   // 405's Allow lists all the path's methods.
   for (const route& r : routes_) {
     route_params params;
-    if (!fits(r, params)) continue;
+    std::string_view malformed;
+    if (!fits(r, params, malformed)) {
+      if (!malformed.empty() && !m.near_index && r.method == method) {
+        m.near_index = r.index;
+        m.malformed = malformed;
+      }
+      continue;
+    }
     // HEAD is GET without the body (RFC 9110 §9.3.2).
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.result = route_match::outcome::found;

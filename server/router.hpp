@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,10 @@ struct route_match {
   route_params params;    // views into the route table and the path
   std::string_view path;  // the path without query and without "/client/v4"
   std::string allowed;    // for method_not_allowed: the path's methods ("GET, HEAD, PUT")
+  // For no_route: a route of the method whose pattern the path has, but for
+  // invalid identifiers; malformed names the first of them.
+  std::optional<std::size_t> near_index;
+  std::string_view malformed;
 };
 
 class router {

@@ -749,6 +749,11 @@ std::optional<consumer_record> queue_store::find_consumer(std::string_view accou
 void queue_store::write_consumer(std::string_view account_id, const queue_record& queue,
                                  std::string_view consumer_id, const consumer_input& input,
                                  std::int64_t created_us) {
+  if (input.dead_letter_queue == queue.queue_name) {
+    throw store_error(store_errc::dead_letter_loop,
+                      "dead_letter_queue is the consumer's own queue (" + queue.queue_name +
+                          "): its failed messages would come back to it");
+  }
   if (!input.dead_letter_queue.empty() &&
       !find_queue_by_name(account_id, input.dead_letter_queue)) {
     insert_queue(account_id, hex_id(random_), input.dead_letter_queue, {});

@@ -28,6 +28,7 @@ enum class store_errc {
   delivery_paused,     // pull on a queue whose delivery is paused
   no_pull_consumer,    // pull on a queue without an http_pull consumer (not lenient)
   id_not_a_name,       // a push would create a queue, but its id is no valid queue name
+  dead_letter_loop,    // a consumer's dead-letter queue is its own queue
 };
 
 class store_error : public std::runtime_error {

@@ -43,10 +43,11 @@ storage::queue_settings read_queue_settings(const json::object& body, storage::q
                                             std::int64_t max_delay) {
   const json::value* v = body.if_contains("settings");
   if (v == nullptr || v->is_null()) return base;
-  const json::object& s = require_object(*v, shape, "settings");
-  if (auto d = optional_int(s, "delivery_delay", 0, max_delay, shape)) base.delivery_delay = *d;
-  if (auto p = optional_bool(s, "delivery_paused", shape)) base.delivery_paused = *p;
-  if (auto r = optional_int(s, "message_retention_period", min_retention, max_retention, shape)) {
+  constexpr errc bad = errc::queue_settings_invalid;
+  const json::object& s = require_object(*v, bad, "settings");
+  if (auto d = optional_int(s, "delivery_delay", 0, max_delay, bad)) base.delivery_delay = *d;
+  if (auto p = optional_bool(s, "delivery_paused", bad)) base.delivery_paused = *p;
+  if (auto r = optional_int(s, "message_retention_period", min_retention, max_retention, bad)) {
     base.message_retention_period = *r;
   }
   return base;
@@ -70,23 +71,24 @@ storage::consumer_input read_consumer_input(const json::value& v, std::int64_t m
     if (!script || script->empty()) throw api_error(shape, "script_name is required for a worker");
     in.script_name = *script;
   }
-  if (auto dlq = optional_string(body, "dead_letter_queue", shape)) {
+  constexpr errc bad = errc::consumer_settings_invalid;
+  if (auto dlq = optional_string(body, "dead_letter_queue", bad)) {
     if (!dlq->empty() && !is_valid_queue_name(*dlq)) {
-      throw api_error(shape, "dead_letter_queue must be a valid queue name");
+      throw api_error(bad, "dead_letter_queue must be a valid queue name");
     }
     in.dead_letter_queue = *dlq;
   }
   if (const json::value* s = body.if_contains("settings"); s != nullptr && !s->is_null()) {
-    const json::object& set = require_object(*s, shape, "settings");
+    const json::object& set = require_object(*s, bad, "settings");
     auto& out = in.settings;
-    out.batch_size = optional_int(set, "batch_size", 1, 100, shape);
-    out.max_retries = optional_int(set, "max_retries", 0, 100, shape);
-    out.retry_delay = optional_int(set, "retry_delay", 0, max_delay, shape);
+    out.batch_size = optional_int(set, "batch_size", 1, 100, bad);
+    out.max_retries = optional_int(set, "max_retries", 0, 100, bad);
+    out.retry_delay = optional_int(set, "retry_delay", 0, max_delay, bad);
     if (in.type == storage::consumer_type::worker) {
-      out.max_concurrency = optional_int(set, "max_concurrency", 1, 250, shape);
-      out.max_wait_time_ms = optional_int(set, "max_wait_time_ms", 0, 60'000, shape);
+      out.max_concurrency = optional_int(set, "max_concurrency", 1, 250, bad);
+      out.max_wait_time_ms = optional_int(set, "max_wait_time_ms", 0, 60'000, bad);
     } else {
-      out.visibility_timeout_ms = optional_int(set, "visibility_timeout_ms", 1, 43'200'000, shape);
+      out.visibility_timeout_ms = optional_int(set, "visibility_timeout_ms", 1, 43'200'000, bad);
     }
   }
   return in;
@@ -195,6 +197,8 @@ void rethrow_store_error(const storage::store_error& e, plane p) {
       throw api_error(errc::delivery_paused);
     case store_errc::id_not_a_name:
       throw api_error(errc::queue_does_not_exist, e.what());
+    case store_errc::dead_letter_loop:
+      throw api_error(errc::consumer_settings_invalid, e.what());
     case store_errc::no_pull_consumer:
       throw api_error(errc::method_not_allowed,
                       "pull needs an http_pull consumer on the queue, as on Cloudflare: add one "
@@ -287,7 +291,7 @@ std::int64_t query_whole_number(std::string_view target, std::string_view key,
   bool ok = text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
   if (ok) n = std::stoll(text);
   if (!ok || n < 1 || n > hi) {
-    throw api_error(shape,
+    throw api_error(errc::query_invalid,
                     std::string(key) + " must be a whole number from 1 to " + std::to_string(hi));
   }
   return n;

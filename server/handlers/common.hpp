@@ -55,12 +55,13 @@ boost::asio::awaitable<T> run_store(handler_context& ctx, plane p, Fn op) {
 }
 
 // Reads body["settings"] over base: the fields given replace base's. Throws
-// api_error(control_body_invalid) naming a bad field.
+// api_error(queue_settings_invalid, 100128) naming a bad field.
 storage::queue_settings read_queue_settings(const boost::json::object& body,
                                             storage::queue_settings base, std::int64_t max_delay);
 
 // Reads a consumer: {"type", "script_name", "dead_letter_queue", "settings"}.
-// Throws api_error(control_body_invalid) naming a bad field.
+// Throws api_error(control_body_invalid) for a bad type or script, and
+// (consumer_settings_invalid, 100127) for a bad dead_letter_queue or setting.
 storage::consumer_input read_consumer_input(const boost::json::value& body, std::int64_t max_delay);
 
 using storage::is_valid_queue_name;
@@ -73,7 +74,7 @@ boost::json::value metrics_json(const storage::queue_metrics& m);
 std::vector<std::string> query_values(std::string_view target, std::string_view key);
 
 // Reads the last value of key in the query string as a whole number from 1
-// to hi; fallback when absent. Throws api_error(control_body_invalid).
+// to hi; fallback when absent. Throws api_error(query_invalid).
 std::int64_t query_whole_number(std::string_view target, std::string_view key,
                                 std::int64_t fallback, std::int64_t hi);
 

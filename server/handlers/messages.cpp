@@ -86,7 +86,7 @@ std::vector<storage::new_message> parse_batch(const json::value& body,
                                               std::int64_t max_delay_seconds) {
   const json::object& obj = require_object(body, errc::body_invalid, "the request body");
   auto batch_delay =
-      optional_int(obj, "delay_seconds", 0, max_delay_seconds, errc::message_metadata_invalid);
+      optional_int(obj, "delay_seconds", 0, max_delay_seconds, errc::batch_delay_invalid);
   const json::value* list = obj.if_contains("messages");
   if (list == nullptr || list->is_null())
     throw api_error(errc::body_invalid, "messages is required");

@@ -359,6 +359,12 @@ TEST_F(delivery, message_plane_errors) {
       {base + "/" + q + "/messages/batch", R"({"messages":[]})", 400, 10206},
       {base + "/" + q + "/messages/batch", R"({})", 400, 10207},
       {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1}],"delay_seconds":-5})", 400,
+       10202},
+      {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1}],"delay_seconds":86401})",
+       400, 10202},
+      {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1}],"delay_seconds":"1"})", 400,
+       10202},
+      {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1,"delay_seconds":-1}]})", 400,
        10203},
       {base + "/" + q + "/messages/batch", R"({"messages":[{"body":1,"content_type":"v8"}]})", 400,
        10203},
@@ -388,6 +394,21 @@ TEST_F(delivery, message_plane_errors) {
     EXPECT_TRUE(v.at("result").is_null());
   }
   EXPECT_EQ(backlog(q), 0);
+  // A malformed queue id is 10107 on every message-plane route (control
+  // plane: 7003), whatever the body.
+  for (const std::string& bad : {std::string(33, 'q'), std::string("has.dot"), std::string()}) {
+    for (const char* route : {"/messages", "/messages/batch", "/messages/pull", "/messages/ack",
+                              "/messages/peek", "/messages/purge"}) {
+      auto r = client.post(base + "/" + bad + route, "{}");
+      EXPECT_EQ(r.status, 400u) << bad << route;
+      EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10107) << bad << route << r.body;
+    }
+    auto control = client.request("GET", base + "/" + bad + "/consumers", "");
+    EXPECT_EQ(control.json().at("errors").at(0).at("code"), 7003) << bad << control.body;
+  }
+  // A bad account id stays a routing failure.
+  auto r = client.post("/client/v4/accounts/" + std::string(33, 'a') + "/queues/q/messages", "{}");
+  EXPECT_EQ(r.json().at("errors").at(0).at("code"), 7003) << r.body;
 }
 
 // After a mix of every operation, the metrics of each route agree with the

@@ -187,9 +187,9 @@ TEST(push_e2e, every_error_of_the_route) {
        failure(R"({"code":6003,"message":"Invalid request headers","error_chain":[)" +
                one(6102, "Invalid format for X-Auth-Email header") + "]}")},
       {"queue id of 33", "POST", "/client/v4" + no_route_33, good, bearer(), 400,
-       failure(one(7003, "Could not route to " + no_route_33 +
-                             ", perhaps your object identifier is invalid?") +
-               "," + one(7000, "No route for that URI"))},
+       failure(one(10107,
+                   "Malformed queue ID: a queue id is 1 to 32 characters of "
+                   "[A-Za-z0-9_-]"))},
       {"bad account id", "POST", "/client/v4/accounts/a.b/queues/known/messages", good, bearer(),
        400,
        failure(one(7003,

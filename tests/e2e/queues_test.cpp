@@ -122,17 +122,28 @@ TEST_F(queues, control_plane_errors) {
             11003);
   EXPECT_EQ(error_code("POST", base, R"({})", 400), 10026);
   EXPECT_EQ(error_code("POST", base, R"({"queue_name":5})", 400), 10026);
+  // Invalid queue settings are 100128 on create, PUT and PATCH.
   EXPECT_EQ(error_code("POST", base, R"({"queue_name":"x","settings":{"delivery_delay":-1}})", 400),
-            10026);
+            100128);
   EXPECT_EQ(error_code("POST", base,
                        R"({"queue_name":"x","settings":{"message_retention_period":59}})", 400),
-            10026);
+            100128);
   EXPECT_EQ(error_code("POST", base, R"({"queue_name":"x","settings":{"delivery_paused":1}})", 400),
-            10026);
-  EXPECT_EQ(error_code("POST", base, R"({"queue_name":"x","settings":[]})", 400), 10026);
+            100128);
+  EXPECT_EQ(error_code("POST", base, R"({"queue_name":"x","settings":[]})", 400), 100128);
+  EXPECT_EQ(error_code("PUT", base + "/" + id, R"({"settings":{"delivery_delay":86401}})", 400),
+            100128);
+  EXPECT_EQ(error_code("PATCH", base + "/" + id, R"({"settings":{"delivery_paused":"yes"}})", 400),
+            100128);
   EXPECT_EQ(error_code("POST", base, "nope", 400), 10208);
-  EXPECT_EQ(error_code("GET", base + "?page=0", "", 400), 10026);
-  EXPECT_EQ(error_code("GET", base + "?per_page=1001", "", 400), 10026);
+  // Query parameters say that they are the problem.
+  for (const std::string query : {"?page=0", "?per_page=1001", "?page=x"}) {
+    auto r = client.request("GET", base + query, "");
+    EXPECT_EQ(r.status, 400u) << query;
+    EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10026) << query;
+    std::string message(r.json().at("errors").at(0).at("message").as_string());
+    EXPECT_TRUE(message.starts_with("Invalid query parameter: ")) << message;
+  }
   EXPECT_EQ(error_code("GET", base + "/unknown", "", 404), 11000);
   EXPECT_EQ(error_code("PATCH", base + "/unknown", "{}", 404), 11000);
   EXPECT_EQ(error_code("PUT", base + "/" + id, R"({"queue_name":"no way"})", 400), 11003);
@@ -217,13 +228,21 @@ TEST_F(queues, consumer_errors) {
   EXPECT_EQ(error_code("POST", path, R"({})", 400), 10026);
   EXPECT_EQ(error_code("POST", path, R"({"type":"cron"})", 400), 10026);
   EXPECT_EQ(error_code("POST", path, R"({"type":"worker"})", 400), 10026);
+  // Invalid consumer settings (and dead-letter queues) are 100127.
   EXPECT_EQ(error_code("POST", path, R"({"type":"http_pull","settings":{"batch_size":0}})", 400),
-            10026);
+            100127);
   EXPECT_EQ(error_code("POST", path,
                        R"({"type":"http_pull","settings":{"visibility_timeout_ms":0}})", 400),
-            10026);
+            100127);
+  EXPECT_EQ(error_code("POST", path, R"({"type":"http_pull","settings":"x"})", 400), 100127);
   EXPECT_EQ(error_code("POST", path, R"({"type":"http_pull","dead_letter_queue":"bad name"})", 400),
-            10026);
+            100127);
+  // A dead-letter queue cannot be the consumer's own queue: POST and PUT.
+  EXPECT_EQ(error_code("POST", path, R"({"type":"http_pull","dead_letter_queue":"c"})", 400),
+            100127);
+  EXPECT_EQ(error_code("PUT", path + "/" + std::string(32, 'e'),
+                       R"({"type":"http_pull","dead_letter_queue":"c"})", 400),
+            100127);
   EXPECT_EQ(error_code("POST", base + "/nope/consumers", R"({"type":"http_pull"})", 404), 11000);
   EXPECT_EQ(error_code("GET", path + "/" + std::string(32, 'f'), "", 404), 11000);
   EXPECT_EQ(error_code("DELETE", path + "/" + std::string(32, 'f'), "", 404), 11000);

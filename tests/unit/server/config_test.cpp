@@ -294,6 +294,10 @@ TEST_F(config_file_test, every_bad_file_names_its_key) {
       {R"({"host": 5})", "\"host\""},
       {R"({"db": ""})", "\"db\""},
       {R"({"strict": "yes"})", "\"strict\""},
+      {R"({"lenient": 1})", "\"lenient\""},
+      {R"({"accounts": [{"id": "a", "queues": [{"name": "loop", "consumer":
+          {"type": "http_pull", "dead_letter_queue": "loop"}}]}]})",
+       "accounts[0].queues[0].consumer.dead_letter_queue"},
       {R"({"api_tokens": "abc"})", "\"api_tokens\""},
       {R"({"api_tokens": [1]})", "\"api_tokens\""},
       {R"({"api_tokens": [""]})", "\"api_tokens\""},
