@@ -37,6 +37,7 @@ constexpr entry table[] = {
     {errc::queue_id_malformed, 400, 10107, "Malformed queue ID"},
     {errc::queue_not_found, 404, 11000, "Queue not found"},
     {errc::consumer_not_found, 404, 11000, "Consumer not found"},
+    {errc::subscription_not_found, 404, 11000, "Subscription not found"},
     {errc::invalid_queue_name, 400, 11003,
      "Invalid queue name: use 1 to 63 letters, digits or dashes, starting and ending with a "
      "letter or digit"},

@@ -32,6 +32,7 @@ enum class errc {
   queue_id_malformed,         // 400 10107 (message plane)
   queue_not_found,            // 404 11000 (control plane)
   consumer_not_found,         // 404 11000
+  subscription_not_found,     // 404 11000
   invalid_queue_name,         // 400 11003
   consumer_exists,            // 409 11004
   delivery_paused,            // 409 11010

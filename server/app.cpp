@@ -12,6 +12,7 @@
 #include "server/handlers/inspect.hpp"
 #include "server/handlers/messages.hpp"
 #include "server/handlers/queues.hpp"
+#include "server/handlers/subscriptions.hpp"
 #include "server/storage_call.hpp"
 #include "storage/queue_store.hpp"
 
@@ -54,6 +55,10 @@ const std::vector<app::route_entry>& app::route_table() {
   constexpr std::string_view queue = "/accounts/:account_id/queues/:queue_id";
   constexpr std::string_view consumer =
       "/accounts/:account_id/queues/:queue_id/consumers/:consumer_id";
+  constexpr std::string_view subscriptions =
+      "/accounts/:account_id/event_subscriptions/subscriptions";
+  constexpr std::string_view subscription =
+      "/accounts/:account_id/event_subscriptions/subscriptions/:subscription_id";
   static const std::vector<route_entry> table = {
       {"GET", "/healthz", false, &healthz},
       {"GET", "/readyz", false, &readyz},
@@ -78,6 +83,11 @@ const std::vector<app::route_entry>& app::route_table() {
       {"GET", consumer, true, &get_consumer},
       {"PUT", consumer, true, &put_consumer},
       {"DELETE", consumer, true, &delete_consumer},
+      {"GET", subscriptions, true, &list_subscriptions},
+      {"POST", subscriptions, true, &create_subscription},
+      {"GET", subscription, true, &get_subscription},
+      {"PATCH", subscription, true, &edit_subscription},
+      {"DELETE", subscription, true, &delete_subscription},
       {"GET", "/_flareq/queues", true, &inspect_queues},
       {"GET", "/_flareq/queues/:account_id/:queue_id/messages", true, &inspect_messages},
       {"POST", "/_flareq/reset", true, &reset_all},

@@ -700,7 +700,9 @@ reset_counts queue_store::reset() {
   };
   out.queues = count("SELECT count(*) FROM queues");
   out.messages = count("SELECT count(*) FROM messages");
-  db_.exec("DELETE FROM messages; DELETE FROM consumers; DELETE FROM queues;");
+  db_.exec(
+      "DELETE FROM subscriptions; DELETE FROM messages; DELETE FROM consumers; DELETE FROM "
+      "queues;");
   return out;
 }
 

@@ -21,14 +21,16 @@ class random_source;
 
 // Domain outcomes that are not successes.
 enum class store_errc {
-  queue_not_found,     // no such queue in that account
-  queue_name_taken,    // the account has a queue of that name already
-  consumer_not_found,  // no such consumer on that queue
-  consumer_exists,     // the queue has a consumer already
-  delivery_paused,     // pull on a queue whose delivery is paused
-  no_pull_consumer,    // pull on a queue without an http_pull consumer (not lenient)
-  id_not_a_name,       // a push would create a queue, but its id is no valid queue name
-  dead_letter_loop,    // a consumer's dead-letter queue is its own queue
+  queue_not_found,         // no such queue in that account
+  queue_name_taken,        // the account has a queue of that name already
+  consumer_not_found,      // no such consumer on that queue
+  consumer_exists,         // the queue has a consumer already
+  delivery_paused,         // pull on a queue whose delivery is paused
+  no_pull_consumer,        // pull on a queue without an http_pull consumer (not lenient)
+  id_not_a_name,           // a push would create a queue, but its id is no valid queue name
+  dead_letter_loop,        // a consumer's dead-letter queue is its own queue
+  subscription_not_found,  // no such event subscription in that account
+  destination_not_found,   // a subscription's destination queue does not exist
 };
 
 class store_error : public std::runtime_error {
@@ -205,6 +207,46 @@ struct purge_refs_result {
   std::vector<std::pair<std::string, std::string>> warnings;  // ref, reason
 };
 
+// An event subscription: another product's events sent to a queue. source
+// and events are JSON text that storage keeps as it is given.
+struct subscription_input {
+  std::string name;
+  bool enabled = true;
+  std::string source_json;  // {"type": ..., its fields}
+  std::string events_json;  // ["event", ...]
+  std::string queue_id;     // the destination
+};
+
+struct subscription_record {
+  std::string subscription_id;
+  subscription_input input;
+  std::int64_t created_us = 0;
+  std::int64_t modified_us = 0;
+};
+
+// A PATCH: nullopt leaves a field as it is (the source never changes).
+struct subscription_patch {
+  std::optional<std::string> name;
+  std::optional<bool> enabled;
+  std::optional<std::string> events_json;
+  std::optional<std::string> queue_id;
+};
+
+enum class subscription_order { created_at, name, enabled, source };
+
+struct subscription_query {
+  std::optional<std::string> queue_id;  // only those sending to this queue
+  subscription_order order = subscription_order::created_at;
+  bool descending = false;
+  std::int64_t page = 1;
+  std::int64_t per_page = 20;
+};
+
+struct subscription_page {
+  std::vector<subscription_record> subscriptions;
+  std::int64_t total_count = 0;
+};
+
 // Defaults that apply where neither request nor consumer says otherwise.
 inline constexpr std::int64_t default_visibility_timeout_ms = 30'000;
 inline constexpr std::int64_t default_max_retries = 3;
@@ -300,6 +342,23 @@ class queue_store {
   void delete_consumer(std::string_view account_id, std::string_view queue_id,
                        std::string_view consumer_id);
 
+  // Event subscriptions (storage/subscriptions.cpp). The destination must
+  // be a queue of the account: else store_error(destination_not_found);
+  // an unknown id is store_error(subscription_not_found). They are deleted
+  // with their queue.
+  subscription_record create_subscription(std::string_view account_id,
+                                          const subscription_input& input);
+  subscription_page list_subscriptions(std::string_view account_id,
+                                       const subscription_query& query);
+  subscription_record get_subscription(std::string_view account_id,
+                                       std::string_view subscription_id);
+  subscription_record update_subscription(std::string_view account_id,
+                                          std::string_view subscription_id,
+                                          const subscription_patch& patch);
+  // Deletes the subscription and returns it as it was.
+  subscription_record delete_subscription(std::string_view account_id,
+                                          std::string_view subscription_id);
+
   // Returns the queue's messages in push order (for tests and inspection).
   std::vector<message_record> messages(std::string_view account_id, std::string_view queue_id);
 
@@ -340,6 +399,9 @@ class queue_store {
   std::int64_t message_seq_for(std::string_view account_id, std::string_view queue_id,
                                std::string_view message_id);
   void delete_message(std::int64_t seq);
+  // Throws destination_not_found unless the account has the queue (a
+  // declared one is created).
+  void require_destination(std::string_view account_id, std::string_view queue_id);
 
   database& db_;
   clock& clock_;

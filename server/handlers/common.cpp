@@ -197,6 +197,10 @@ void rethrow_store_error(const storage::store_error& e, plane p) {
       throw api_error(errc::delivery_paused);
     case store_errc::id_not_a_name:
       throw api_error(errc::queue_does_not_exist, e.what());
+    case store_errc::subscription_not_found:
+      throw api_error(errc::subscription_not_found, e.what());
+    case store_errc::destination_not_found:
+      throw api_error(errc::queue_not_found, e.what());
     case store_errc::dead_letter_loop:
       throw api_error(errc::consumer_settings_invalid, e.what());
     case store_errc::no_pull_consumer:

@@ -117,3 +117,27 @@ test('wrangler shows flareq errors with their codes', async () => {
   await assert.rejects(wrangler('create', 'wr-twice'), /\[code: 11009\]/);
   await assert.rejects(wrangler('info', 'wr-missing'), /does not exist/);
 });
+
+test('wrangler manages event subscriptions on flareq', async () => {
+  await wrangler('create', 'wr-events');
+  const q = await queueNamed('wr-events');
+  const made = await wrangler(
+    'subscription', 'create', 'wr-events',
+    '--source', 'workersBuilds.worker', '--worker-name', 'builder',
+    '--events', 'build.started,build.failed',
+  );
+  const id = made.match(/with id '([0-9a-f]{32})'/)?.[1];
+  assert.ok(id, made);
+  const stored = await client.queues.subscriptions.get(id, { account_id });
+  assert.equal(stored.name, 'wr-events workersBuilds.worker');
+  assert.deepEqual(stored.source, { type: 'workersBuilds.worker', worker_name: 'builder' });
+  assert.deepEqual(stored.destination, { type: 'queues.queue', queue_id: q.queue_id });
+  assert.deepEqual(stored.events, ['build.started', 'build.failed']);
+
+  assert.match(await wrangler('subscription', 'list', 'wr-events'), new RegExp(id));
+  assert.match(await wrangler('subscription', 'get', 'wr-events', '--id', id), /builder/);
+  await wrangler('subscription', 'update', 'wr-events', '--id', id, '--enabled', 'false');
+  assert.equal((await client.queues.subscriptions.get(id, { account_id })).enabled, false);
+  await wrangler('subscription', 'delete', 'wr-events', '--id', id, '--force');
+  await assert.rejects(client.queues.subscriptions.get(id, { account_id }), (err) => err.status === 404);
+});
