@@ -47,9 +47,9 @@ void queue_store::require_destination(std::string_view account_id, std::string_v
     require_queue(account_id, queue_id);
   } catch (const store_error& e) {
     if (e.code() != store_errc::queue_not_found) throw;
-    throw store_error(store_errc::destination_not_found,
-                      "destination.queue_id " + std::string(queue_id) +
-                          " is no queue of this account");
+    throw store_error(
+        store_errc::destination_not_found,
+        "destination.queue_id " + std::string(queue_id) + " is no queue of this account");
   }
 }
 
@@ -88,8 +88,8 @@ subscription_page queue_store::list_subscriptions(std::string_view account_id,
   out.total_count = count->column_int64(0);
   std::string direction = query.descending ? " DESC" : " ASC";
   auto q = db_.prepare("SELECT " + std::string(subscription_columns) + where + " ORDER BY " +
-                       std::string(order_column(query.order)) + direction + ", rowid" +
-                       direction + " LIMIT ?3 OFFSET ?4");
+                       std::string(order_column(query.order)) + direction + ", rowid" + direction +
+                       " LIMIT ?3 OFFSET ?4");
   bind(*q);
   q->bind(3, query.per_page).bind(4, (query.page - 1) * query.per_page);
   while (q->step()) out.subscriptions.push_back(read_subscription(*q));
@@ -102,9 +102,9 @@ subscription_record queue_store::get_subscription(std::string_view account_id,
                        " FROM subscriptions WHERE account_id = ?1 AND subscription_id = ?2");
   q->bind(1, account_id).bind(2, subscription_id);
   if (!q->step()) {
-    throw store_error(store_errc::subscription_not_found,
-                      "no event subscription has id " + std::string(subscription_id) +
-                          " in this account");
+    throw store_error(
+        store_errc::subscription_not_found,
+        "no event subscription has id " + std::string(subscription_id) + " in this account");
   }
   return read_subscription(*q);
 }
@@ -136,8 +136,7 @@ subscription_record queue_store::update_subscription(std::string_view account_id
 subscription_record queue_store::delete_subscription(std::string_view account_id,
                                                      std::string_view subscription_id) {
   subscription_record r = get_subscription(account_id, subscription_id);
-  auto q =
-      db_.prepare("DELETE FROM subscriptions WHERE account_id = ?1 AND subscription_id = ?2");
+  auto q = db_.prepare("DELETE FROM subscriptions WHERE account_id = ?1 AND subscription_id = ?2");
   q->bind(1, account_id).bind(2, subscription_id);
   q->run();
   return r;

@@ -69,7 +69,8 @@ std::string read_source(const json::object& body) {
   }
   if (kind == nullptr) {
     std::string known;
-    for (const source_kind& k : source_kinds()) known += (known.empty() ? "" : ", ") + std::string(k.type);
+    for (const source_kind& k : source_kinds())
+      known += (known.empty() ? "" : ", ") + std::string(k.type);
     throw api_error(shape, "source.type " + *type + " is not one of " + known);
   }
   json::object out;
@@ -81,8 +82,8 @@ std::string read_source(const json::object& body) {
     bool optional = field == "script_tag";
     if (!value || value->empty()) {
       if (optional) continue;
-      throw api_error(shape, "source." + std::string(field) + " is required for source type " +
-                                 *type);
+      throw api_error(shape,
+                      "source." + std::string(field) + " is required for source type " + *type);
     }
     out[field] = *value;
   }
@@ -97,8 +98,9 @@ std::string read_destination(const json::value& v) {
   }
   auto queue = optional_string(d, "queue_id", shape);
   if (!queue || !is_valid_identifier(*queue)) {
-    throw api_error(shape, "destination.queue_id must be a queue id (1 to 32 characters of "
-                           "[A-Za-z0-9_-])");
+    throw api_error(shape,
+                    "destination.queue_id must be a queue id (1 to 32 characters of "
+                    "[A-Za-z0-9_-])");
   }
   return *queue;
 }
@@ -181,8 +183,7 @@ boost::asio::awaitable<handler_result> list_subscriptions(handler_context& ctx,
   auto op = [account = account_of(params), query](storage::queue_store& store) {
     return store.list_subscriptions(account, query);
   };
-  auto found =
-      co_await run_store<storage::subscription_page>(ctx, plane::control, std::move(op));
+  auto found = co_await run_store<storage::subscription_page>(ctx, plane::control, std::move(op));
   json::array out;
   for (const auto& s : found.subscriptions) out.push_back(subscription_json(s));
   handler_result result(std::move(out));
@@ -217,10 +218,8 @@ boost::asio::awaitable<handler_result> create_subscription(handler_context& ctx,
 
 boost::asio::awaitable<handler_result> get_subscription(handler_context& ctx, const http_request&,
                                                         const route_params& params) {
-  auto op = [account = account_of(params),
-             id = subscription_of(params)](storage::queue_store& store) {
-    return store.get_subscription(account, id);
-  };
+  auto op = [account = account_of(params), id = subscription_of(params)](
+                storage::queue_store& store) { return store.get_subscription(account, id); };
   co_return subscription_json(
       co_await run_store<storage::subscription_record>(ctx, plane::control, std::move(op)));
 }
@@ -253,10 +252,8 @@ boost::asio::awaitable<handler_result> edit_subscription(handler_context& ctx,
 boost::asio::awaitable<handler_result> delete_subscription(handler_context& ctx,
                                                            const http_request&,
                                                            const route_params& params) {
-  auto op = [account = account_of(params),
-             id = subscription_of(params)](storage::queue_store& store) {
-    return store.delete_subscription(account, id);
-  };
+  auto op = [account = account_of(params), id = subscription_of(params)](
+                storage::queue_store& store) { return store.delete_subscription(account, id); };
   co_return subscription_json(
       co_await run_store<storage::subscription_record>(ctx, plane::control, std::move(op)));
 }
