@@ -30,7 +30,6 @@ std::string write_file(const temp_dir& dir, const std::string& name, const std::
 TEST(operations, config_file_provisions_queues_and_consumers_at_start) {
   temp_dir dir;
   std::string config = write_file(dir, "flareq.json", R"({
-    "strict": true,
     "accounts": [{"id": "acc", "queues": [
       {"name": "orders", "id": ")" + fixed_id + R"(", "settings": {"delivery_delay": 2},
        "consumer": {"type": "http_pull", "dead_letter_queue": "orders-dlq",
@@ -52,7 +51,7 @@ TEST(operations, config_file_provisions_queues_and_consumers_at_start) {
     found.emplace(item.at("queue_name").as_string());
   }
   EXPECT_EQ(found, (std::set<std::string>{"orders", "orders-dlq", "audit"}));
-  // Strict mode came from the file: pull works only through the consumer.
+  // Strict by default: the provisioned consumer is what lets pull work.
   EXPECT_EQ(client.post("/client/v4/accounts/acc/queues/" + fixed_id + "/messages", R"({"body":1})")
                 .status,
             200u);
@@ -122,6 +121,63 @@ TEST(operations, provisioning_conflict_exits_2) {
   process p(flareq_binary(), {"--config", config, "--port", "0", "--db", db});
   EXPECT_EQ(p.wait(), 2);
   EXPECT_NE(p.output().find("orders"), std::string::npos) << p.output();
+}
+
+// The start-up line says which mode runs; --strict is accepted, does
+// nothing and says so; a fresh flareq answers a push to an undeclared id with
+// 404/10104 and the way to fix it, and --lenient creates the queue instead.
+TEST(operations, strict_by_default_lenient_on_demand_and_strict_deprecated) {
+  const std::string push = "/client/v4/accounts/acc/queues/undeclared/messages";
+  {
+    process p(flareq_binary(), {"--port", "0", "--db", ":memory:"});
+    std::uint16_t port = p.wait_for_port();
+    ASSERT_NE(port, 0) << p.output();
+    EXPECT_NE(p.output().find("strict, as Cloudflare"), std::string::npos) << p.output();
+    http_client client(port);
+    auto r = client.post(push, R"({"body":1})");
+    EXPECT_EQ(r.status, 404u);
+    EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10104);
+    std::string message(r.json().at("errors").at(0).at("message").as_string());
+    for (const char* hint : {"POST /accounts/{account_id}/queues", "--queue", "--lenient"}) {
+      EXPECT_NE(message.find(hint), std::string::npos) << message;
+    }
+    EXPECT_EQ(client.request("GET", "/client/v4/accounts/acc/queues", "")
+                  .json()
+                  .at("result")
+                  .as_array()
+                  .size(),
+              0u);
+    p.send_signal(SIGTERM);
+    EXPECT_EQ(p.wait(), 0);
+  }
+  {
+    process p(flareq_binary(), {"--lenient", "--port", "0", "--db", ":memory:"});
+    std::uint16_t port = p.wait_for_port();
+    ASSERT_NE(port, 0) << p.output();
+    EXPECT_NE(p.output().find("lenient: pushes create unknown queues"), std::string::npos)
+        << p.output();
+    http_client client(port);
+    EXPECT_EQ(client.post(push, R"({"body":1})").status, 200u);
+    EXPECT_EQ(client.post("/client/v4/accounts/acc/queues/undeclared/messages/pull", "{}")
+                  .json()
+                  .at("result")
+                  .at("messages")
+                  .as_array()
+                  .size(),
+              1u);
+    p.send_signal(SIGTERM);
+    EXPECT_EQ(p.wait(), 0);
+  }
+  {
+    process p(flareq_binary(), {"--strict", "--port", "0", "--db", ":memory:"});
+    std::uint16_t port = p.wait_for_port();
+    ASSERT_NE(port, 0) << p.output();
+    EXPECT_NE(p.output().find("--strict is deprecated and does nothing"), std::string::npos)
+        << p.output();
+    EXPECT_NE(p.output().find("strict, as Cloudflare"), std::string::npos) << p.output();
+    p.send_signal(SIGTERM);
+    EXPECT_EQ(p.wait(), 0);
+  }
 }
 
 TEST(operations, json_logs_one_line_per_request_with_its_request_id) {

@@ -294,6 +294,27 @@ TEST(push_e2e, request_body_over_the_transport_limit) {
   EXPECT_EQ(again.post(push_path("acc", "q1"), R"({"body":1})").status, 200u);
 }
 
+// A declared queue deleted through the API stays deleted, reset included,
+// until the next start; other accounts keep theirs.
+TEST(push_e2e, a_deleted_declared_queue_stays_deleted_until_the_next_start) {
+  test_server server([](config& c) { c.queues = {{"orders", "orders"}}; });
+  http_client client(server.port());
+  const std::string queue = "/client/v4/accounts/acc/queues/orders";
+  EXPECT_EQ(client.post(push_path("acc", "orders"), R"({"body":1})").status, 200u);
+  EXPECT_EQ(client.request("DELETE", queue, "").status, 200u);
+  EXPECT_EQ(client.request("GET", queue, "").status, 404u);
+  auto r = client.post(push_path("acc", "orders"), R"({"body":1})");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(r.json().at("errors").at(0).at("code"), 10104);
+  EXPECT_EQ(client.post("/_flareq/reset", "").status, 200u);
+  EXPECT_EQ(client.request("GET", queue, "").status, 404u);
+  EXPECT_EQ(client.post(push_path("other", "orders"), R"({"body":1})").status, 200u);
+  server.restart();
+  http_client again(server.port());
+  EXPECT_EQ(again.request("GET", queue, "").status, 200u);
+  EXPECT_EQ(again.post(push_path("acc", "orders"), R"({"body":1})").status, 200u);
+}
+
 TEST(push_e2e, auto_created_queue_name_conflict_is_409) {
   test_server server([](config& c) {
     c.lenient = true;
