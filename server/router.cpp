@@ -65,6 +65,7 @@ route_match router::match(std::string_view method, std::string_view target) cons
         if (!is_valid_identifier(segments[i]) && malformed.empty()) malformed = want.substr(1);
         params.add(want.substr(1), segments[i]);
       } else if (want != segments[i]) {
+        malformed = {};  // not this route's shape
         return false;
       }
     }

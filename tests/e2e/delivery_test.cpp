@@ -405,6 +405,9 @@ TEST_F(delivery, message_plane_errors) {
     }
     auto control = client.request("GET", base + "/" + bad + "/consumers", "");
     EXPECT_EQ(control.json().at("errors").at(0).at("code"), 7003) << bad << control.body;
+    auto purge =
+        client.post(base + "/" + bad + "/purge", R"({"delete_messages_permanently":true})");
+    EXPECT_EQ(purge.json().at("errors").at(0).at("code"), 7003) << bad << purge.body;
   }
   // A bad account id stays a routing failure.
   auto r = client.post("/client/v4/accounts/" + std::string(33, 'a') + "/queues/q/messages", "{}");

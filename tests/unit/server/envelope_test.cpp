@@ -68,5 +68,25 @@ TEST(envelope_test, status_table) {
   EXPECT_EQ(api_error(errc::internal).errors().front().code, 15000);
 }
 
+// The rows taken from Cloudflare's published codes (decisions.md, Errors).
+TEST(envelope_test, sourced_codes) {
+  struct row {
+    errc code;
+    int status;
+    int cf_code;
+  };
+  for (const row& r :
+       {row{errc::queue_settings_invalid, 400, 100128},
+        row{errc::consumer_settings_invalid, 400, 100127},
+        row{errc::batch_delay_invalid, 400, 10202}, row{errc::queue_id_malformed, 400, 10107},
+        row{errc::query_invalid, 400, 10026}, row{errc::subscription_not_found, 404, 11000},
+        row{errc::queue_does_not_exist, 404, 10104}, row{errc::method_not_allowed, 405, 10405}}) {
+    api_error e(r.code);
+    EXPECT_EQ(e.status(), r.status) << r.cf_code;
+    EXPECT_EQ(e.errors().front().code, r.cf_code);
+  }
+  EXPECT_EQ(api_error(errc::queue_id_malformed).errors().front().message, "Malformed queue ID");
+}
+
 }  // namespace
 }  // namespace flareq

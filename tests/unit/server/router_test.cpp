@@ -31,6 +31,23 @@ TEST_F(router_test, matches_push_with_and_without_prefix) {
   }
 }
 
+// A path with a route's shape but an invalid identifier names the route and
+// the identifier, so the app can answer 10107 for a queue id.
+TEST_F(router_test, names_the_malformed_identifier_of_a_near_route) {
+  auto m = r.match("POST", "/client/v4/accounts/acc/queues/bad.id/messages");
+  EXPECT_EQ(m.result, outcome::no_route);
+  ASSERT_TRUE(m.near_index.has_value());
+  EXPECT_EQ(*m.near_index, 1u);
+  EXPECT_EQ(m.malformed, "queue_id");
+  m = r.match("POST", "/accounts/" + std::string(33, 'a') + "/queues//messages");
+  ASSERT_TRUE(m.near_index.has_value());
+  EXPECT_EQ(m.malformed, "account_id");                        // the first invalid one
+  m = r.match("GET", "/accounts/acc/queues/bad.id/messages");  // another method
+  EXPECT_FALSE(m.near_index.has_value());
+  m = r.match("POST", "/accounts/acc/queues/bad.id/other");  // another shape
+  EXPECT_FALSE(m.near_index.has_value());
+}
+
 TEST_F(router_test, strips_the_query) {
   auto m = r.match("POST", "/client/v4/accounts/a/queues/q/messages?x=1&y=2");
   EXPECT_EQ(m.result, outcome::found);
