@@ -201,20 +201,34 @@ void queue_store::materialize_declared(std::string_view account_id) {
   }
 }
 
+std::optional<queue_record> queue_store::materialize(std::string_view account_id,
+                                                     std::string_view queue_id) {
+  for (const declared_queue& d : options_.declared) {
+    if (d.id != queue_id) continue;
+    // Deleted through the API in this run: it stays deleted, --lenient too.
+    if (live_declared(account_id, queue_id) == nullptr) queue_missing(queue_id);
+    // Its name went to another queue (created while it was deleted, say).
+    if (auto taken = find_queue_by_name(account_id, d.name)) {
+      throw store_error(store_errc::queue_not_found,
+                        "no queue has id " + std::string(queue_id) +
+                            " in this account (the declared queue's name " + d.name +
+                            " belongs to queue " + taken->queue_id + ")");
+    }
+    return insert_queue(account_id, queue_id, d.name, {});
+  }
+  return std::nullopt;
+}
+
 queue_record queue_store::require_queue(std::string_view account_id, std::string_view queue_id) {
   if (auto q = find_queue(account_id, queue_id)) return *q;
-  if (const declared_queue* d = live_declared(account_id, queue_id)) {
-    return insert_queue(account_id, queue_id, d->name, {});
-  }
+  if (auto q = materialize(account_id, queue_id)) return *q;
   queue_missing(queue_id);
 }
 
 queue_record queue_store::resolve_for_push(std::string_view account_id, std::string_view queue_id) {
   // A push needs no consumer: the queue's row alone.
   if (auto q = find_queue_row(account_id, queue_id)) return *q;
-  if (const declared_queue* d = live_declared(account_id, queue_id)) {
-    return insert_queue(account_id, queue_id, d->name, {});
-  }
+  if (auto q = materialize(account_id, queue_id)) return *q;
   if (!options_.lenient) queue_missing(queue_id);
   if (!is_valid_queue_name(queue_id)) {
     throw store_error(store_errc::id_not_a_name,
@@ -264,7 +278,14 @@ queue_record queue_store::update_queue(std::string_view account_id, std::string_
                                        std::optional<std::string> name,
                                        const queue_settings& settings) {
   queue_record current = require_queue(account_id, queue_id);
-  if (name && *name != current.queue_name) ensure_name_free(account_id, *name);
+  if (name && *name != current.queue_name) {
+    ensure_name_free(account_id, *name);
+    if (current.consumer && current.consumer->input.dead_letter_queue == *name) {
+      throw store_error(store_errc::dead_letter_loop,
+                        "the queue's consumer has dead_letter_queue " + *name +
+                            ": renamed so, the queue would be its own dead-letter queue");
+    }
+  }
   auto q = db_.prepare(
       "UPDATE queues SET queue_name = ?3, modified_us = ?4, delivery_delay = ?5, "
       "delivery_paused = ?6, message_retention_period = ?7 "
@@ -417,6 +438,13 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
   }
   std::optional<queue_record> target = find_queue_by_name(account_id, dlq);
   if (!target) target = insert_queue(account_id, hex_id(random_), dlq, {});
+  // Never back into its own queue (refused when configured; kept as a guard).
+  auto from = db_.prepare("SELECT queue_id FROM messages WHERE seq = ?1");
+  from->bind(1, seq);
+  if (from->step() && from->column_text(0) == target->queue_id) {
+    delete_message(seq);
+    return;
+  }
   auto move = db_.prepare(
       "UPDATE messages SET queue_id = ?2, attempts = 0, lease_id = NULL, lease_history = '', "
       "visible_at_ms = ?3 WHERE seq = ?1");
@@ -537,6 +565,7 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       "nothing";
   constexpr std::string_view repeated =
       "this message was acknowledged or retried earlier in this request";
+  std::set<std::string> acked_ids;  // messages this call deleted
   auto lookup = db_.prepare(
       "SELECT seq, attempts, lease_id, visible_at_ms, lease_history FROM messages "
       "WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
@@ -557,10 +586,14 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       bool leased = !lookup->column_is_null(2) && lookup->column_int64(3) > now_ms;
       f.held = leased;
       f.current = leased && lookup->column_text(2) == nonce;
-      f.given = history_holds(lookup->column_text(4), nonce);
+      std::string_view history = lookup->column_text(4);
+      // "*": leased before histories were kept; any well-formed nonce counts.
+      f.given = history.starts_with('*') || history_holds(history, nonce);
     }
     lookup->reset();
-    if (f.seq == 0) {
+    if (f.seq == 0 && acked_ids.contains(*message_id)) {
+      out.warnings.emplace_back(lease_id, repeated);
+    } else if (f.seq == 0) {
       out.warnings.emplace_back(lease_id, gone);
     } else if (!f.given) {
       out.warnings.emplace_back(lease_id, never_given);
@@ -586,6 +619,7 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
     }
     if (!first_time(f.seq, lease_id)) continue;
     delete_message(f.seq);
+    acked_ids.insert(*lease_message_id(lease_id));
     out.ack_count++;
   }
   const std::optional<consumer_record>& consumer = queue.consumer;

@@ -383,6 +383,10 @@ class queue_store {
   queue_record resolve_for_push(std::string_view account_id, std::string_view queue_id);
   // Creates the account's declared queues that it lacks.
   void materialize_declared(std::string_view account_id);
+  // Creates the declared queue of that id on its first use; nullopt when the
+  // id is not declared. Throws queue_not_found when it was deleted through
+  // the API in this run, or when another queue has its name.
+  std::optional<queue_record> materialize(std::string_view account_id, std::string_view queue_id);
   // The declared queue of that id, unless deleted through the API in this run.
   const declared_queue* live_declared(std::string_view account_id, std::string_view queue_id);
   std::optional<consumer_record> find_consumer(std::string_view account_id,

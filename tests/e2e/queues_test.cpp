@@ -249,6 +249,16 @@ TEST_F(queues, consumer_errors) {
   EXPECT_EQ(error_code("PUT", path + "/" + std::string(32, 'f'), R"({"script_name":"x"})", 400),
             10026);
   EXPECT_EQ(ok("GET", path).as_array().size(), 0u);
+  // Nor may a rename make a queue its consumer's dead-letter queue.
+  std::string r = create("r");
+  ok("POST", base + "/" + r + "/consumers", R"({"type":"http_pull","dead_letter_queue":"r-dlq"})");
+  json::value dlqs = ok("GET", base + "?name=r-dlq");
+  ASSERT_EQ(dlqs.as_array().size(), 1u);
+  for (const auto& q : dlqs.as_array()) {
+    ok("DELETE", base + "/" + std::string(q.at("queue_id").as_string()));
+  }
+  EXPECT_EQ(error_code("PATCH", base + "/" + r, R"({"queue_name":"r-dlq"})", 400), 100127);
+  EXPECT_EQ(ok("GET", base + "/" + r).at("queue_name"), "r");
 }
 
 }  // namespace

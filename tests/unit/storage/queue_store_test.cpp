@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <vector>
 
 #include "storage/clock.hpp"
@@ -241,6 +242,87 @@ TEST_F(queue_store_test, a_stale_lease_cannot_retry_or_ack_a_message_another_lea
   ack_result late = store->ack("acc", "q1", {lease_b}, {{lease_b, std::nullopt}});
   EXPECT_EQ(late.ack_count + late.retry_count, 0);
   EXPECT_EQ(late.warnings.size(), 2u);
+}
+
+TEST_F(strict_store_test, a_declared_queue_whose_name_was_taken_is_not_found) {
+  push("jobid", text("x"), "a1");
+  store->delete_queue("a1", "jobid");
+  store->create_queue("a1", "jobs", {});  // the declared name, another id
+  store = std::make_unique<queue_store>(
+      db, clock, random, store_options{.declared = {{"orders", "orders"}, {"jobs", "jobid"}}});
+  for (auto op : {std::function<void()>([&] { store->get_queue("a1", "jobid"); }),
+                  std::function<void()>([&] { push("jobid", text("x"), "a1"); })}) {
+    try {
+      op();
+      FAIL() << "expected queue_not_found";
+    } catch (const store_error& e) {
+      EXPECT_EQ(e.code(), store_errc::queue_not_found);
+      EXPECT_NE(std::string(e.what()).find("belongs to queue"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(declared_lenient_test, a_deleted_declared_queue_is_not_made_again_by_a_push) {
+  push("jobid", text("x"));
+  store->delete_queue("acc", "jobid");
+  try {
+    push("jobid", text("x"));
+    FAIL() << "the deleted declared queue came back";
+  } catch (const store_error& e) {
+    EXPECT_EQ(e.code(), store_errc::queue_not_found);
+  }
+}
+
+// A rename must not make a queue its own consumer's dead-letter queue.
+TEST_F(queue_store_test, renaming_a_queue_to_its_dead_letter_queue_is_refused) {
+  queue_record q = store->create_queue("acc", "alpha", {});
+  consumer_input c;
+  c.type = consumer_type::http_pull;
+  c.dead_letter_queue = "beta";
+  store->create_consumer("acc", q.queue_id, c);
+  store->delete_queue("acc", store->list_queues("acc", {"beta"}, 1, 1).queues.at(0).queue_id);
+  try {
+    store->update_queue("acc", q.queue_id, "beta", {});
+    FAIL();
+  } catch (const store_error& e) {
+    EXPECT_EQ(e.code(), store_errc::dead_letter_loop);
+  }
+  EXPECT_EQ(store->get_queue("acc", q.queue_id).queue_name, "alpha");
+}
+
+TEST_F(queue_store_test, a_retry_after_an_ack_in_one_call_is_a_repeat) {
+  push("q1", text("x"));
+  std::string lease = store->pull("acc", "q1", 1, 1000).messages.at(0).lease_id;
+  ack_result r = store->ack("acc", "q1", {lease}, {{lease, std::nullopt}});
+  EXPECT_EQ(r.ack_count, 1);
+  EXPECT_EQ(r.retry_count, 0);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].second.find("earlier in this request"), std::string::npos);
+}
+
+// A database of schema 2 had no lease history: its delivered messages keep
+// accepting any well-formed lease id of theirs, as they did.
+TEST(queue_store_upgrade, messages_delivered_before_lease_history_accept_their_lease_ids) {
+  database db = database::open(":memory:");
+  for (const migration& m : embedded_migrations()) {
+    if (m.version <= 2) db.exec(m.sql);
+  }
+  db.exec("PRAGMA user_version = 2");
+  const std::string id(32, 'a');
+  db.exec(
+      "INSERT INTO queues (account_id, queue_id, queue_name, created_us, modified_us) "
+      "VALUES ('acc', 'q', 'q', 1, 1)");
+  db.exec(
+      "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
+      "timestamp_ms, delay_seconds, visible_at_ms, attempts) VALUES ('" +
+      id + "', 'acc', 'q', 'text', 'x', 1, " + std::to_string(start_ms) + ", 0, 0, 1)");
+  migrate(db);
+  fake_clock clock(start_us);
+  seeded_random random(1);
+  queue_store store(db, clock, random, {});
+  ack_result r = store.ack("acc", "q", {id + "." + std::string(32, 'b')}, {});
+  EXPECT_EQ(r.ack_count, 1);
+  EXPECT_TRUE(r.warnings.empty());
 }
 
 TEST_F(queue_store_test, ready_after_migration) {
