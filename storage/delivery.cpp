@@ -1,0 +1,410 @@
+// Messages and their delivery in SQL (see queue_store.hpp): push, metrics,
+// retention, pull and leases, ack and retry, dead-lettering, peek and
+// message purge. The lease rules are those of decisions.md (Pull, ack,
+// retry); tests/unit/storage/delivery_test and lease_property_test hold them.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "storage/clock.hpp"
+#include "storage/database.hpp"
+#include "storage/ids.hpp"
+#include "storage/queue_store.hpp"
+#include "storage/store_rows.hpp"
+
+namespace flareq::storage {
+namespace {
+
+constexpr std::string_view ref_prefix = "ref-";
+
+bool is_hex32(std::string_view s) {
+  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+using rows::message_columns;
+using rows::queue_missing;
+using rows::read_message;
+
+std::optional<std::string> lease_message_id(std::string_view lease_id) {
+  auto dot = lease_id.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view id = lease_id.substr(0, dot);
+  std::string_view nonce = lease_id.substr(dot + 1);
+  if (!is_hex32(id) || !is_hex32(nonce)) return std::nullopt;
+  return std::string(id);
+}
+
+
+std::string message_ref(std::string_view message_id) {
+  return std::string(ref_prefix) + std::string(message_id);
+}
+
+std::optional<std::string> ref_message_id(std::string_view ref) {
+  if (!ref.starts_with(ref_prefix)) return std::nullopt;
+  std::string_view id = ref.substr(ref_prefix.size());
+  if (!is_hex32(id)) return std::nullopt;
+  return std::string(id);
+}
+
+// ---- messages -------------------------------------------------------------
+
+void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
+  auto q = db_.prepare(
+      "DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND timestamp_ms < ?3");
+  q->bind(1, queue.account_id)
+      .bind(2, queue.queue_id)
+      .bind(3, now_ms - queue.settings.message_retention_period * 1000);
+  q->run();
+}
+
+queue_metrics queue_store::push(std::string_view account_id, std::string_view queue_id,
+                                std::span<const new_message> messages) {
+  if (options_.push_page_limit > 0) {
+    auto used = db_.prepare(
+        "SELECT (SELECT page_count FROM pragma_page_count()) - "
+        "(SELECT freelist_count FROM pragma_freelist_count())");
+    used->step();
+    if (used->column_int64(0) >= options_.push_page_limit) {
+      throw database_error(SQLITE_FULL,
+                           "database or disk is full: pushes stop at 75% of --max-db-bytes, so "
+                           "that pull, ack and purge still work");
+    }
+  }
+  if (options_.push_wal_limit > 0) {
+    struct stat st {};
+    std::string wal = db_.wal_path();
+    if (!wal.empty() && ::stat(wal.c_str(), &st) == 0 && st.st_size > options_.push_wal_limit) {
+      throw database_error(SQLITE_FULL,
+                           "database or disk is full: the WAL is past its share of "
+                           "--max-db-bytes (another program's open read transaction keeps it "
+                           "from being checkpointed)");
+    }
+  }
+  queue_record queue = resolve_for_push(account_id, queue_id);
+  std::int64_t now_ms = clock_.now_ms();
+  expire(queue, now_ms);
+  auto insert = db_.prepare(
+      "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
+      "timestamp_ms, delay_seconds, visible_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  for (const new_message& m : messages) {
+    std::int64_t delay = m.delay_seconds.value_or(queue.settings.delivery_delay);
+    std::string id = time_ordered_id(now_ms, random_);
+    insert->bind(1, id)
+        .bind(2, account_id)
+        .bind(3, queue_id)
+        .bind(4, to_string(m.type))
+        .bind(5, m.body)
+        .bind(6, message_size(m.body))
+        .bind(7, now_ms)
+        .bind(8, delay)
+        .bind(9, now_ms + delay * 1000);
+    insert->run();
+    insert->reset();
+  }
+  return current_metrics(account_id, queue_id);
+}
+
+queue_metrics queue_store::metrics(std::string_view account_id, std::string_view queue_id) {
+  queue_record queue = require_queue(account_id, queue_id);
+  expire(queue, clock_.now_ms());
+  return current_metrics(account_id, queue_id);
+}
+
+queue_metrics queue_store::current_metrics(std::string_view account_id, std::string_view queue_id) {
+  auto counts = db_.prepare(
+      "SELECT backlog_count, backlog_bytes FROM queues WHERE account_id = ?1 AND queue_id = ?2");
+  counts->bind(1, account_id).bind(2, queue_id);
+  if (!counts->step()) queue_missing(queue_id);
+  queue_metrics m;
+  m.backlog_count = counts->column_int64(0);
+  m.backlog_bytes = counts->column_int64(1);
+  auto oldest =
+      db_.prepare("SELECT min(timestamp_ms) FROM messages WHERE account_id = ?1 AND queue_id = ?2");
+  oldest->bind(1, account_id).bind(2, queue_id);
+  if (oldest->step() && !oldest->column_is_null(0)) {
+    m.oldest_message_timestamp_ms = oldest->column_int64(0);
+  }
+  return m;
+}
+
+std::vector<message_record> queue_store::messages(std::string_view account_id,
+                                                  std::string_view queue_id) {
+  auto q = db_.prepare("SELECT " + std::string(message_columns) +
+                       " FROM messages WHERE account_id = ?1 AND queue_id = ?2 ORDER BY seq");
+  q->bind(1, account_id).bind(2, queue_id);
+  std::vector<message_record> out;
+  while (q->step()) out.push_back(read_message(*q, account_id, queue_id));
+  return out;
+}
+
+void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
+                              const std::optional<consumer_record>& consumer) {
+  std::string dlq = consumer ? consumer->input.dead_letter_queue : std::string();
+  if (dlq.empty()) {
+    auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
+    del->bind(1, seq);
+    del->run();
+    return;
+  }
+  std::optional<queue_record> target = find_queue_by_name(account_id, dlq);
+  if (!target) target = insert_queue(account_id, hex_id(random_), dlq, {});
+  // Never back into its own queue (refused when configured; kept as a guard).
+  auto from = db_.prepare("SELECT queue_id FROM messages WHERE seq = ?1");
+  from->bind(1, seq);
+  if (from->step() && from->column_text(0) == target->queue_id) {
+    delete_message(seq);
+    return;
+  }
+  auto move = db_.prepare(
+      "UPDATE messages SET queue_id = ?2, attempts = 0, lease_id = NULL, lease_history = '', "
+      "visible_at_ms = ?3 WHERE seq = ?1");
+  move->bind(1, seq).bind(2, target->queue_id).bind(3, clock_.now_ms());
+  move->run();
+}
+
+pull_result queue_store::pull(std::string_view account_id, std::string_view queue_id,
+                              std::int64_t batch_size,
+                              std::optional<std::int64_t> visibility_timeout_ms) {
+  queue_record queue = require_queue(account_id, queue_id);
+  if (queue.settings.delivery_paused) {
+    throw store_error(store_errc::delivery_paused, "delivery is paused");
+  }
+  const std::optional<consumer_record>& consumer = queue.consumer;
+  bool pull_consumer = consumer && consumer->input.type == consumer_type::http_pull;
+  if (!options_.lenient && !pull_consumer) {
+    throw store_error(store_errc::no_pull_consumer, "the queue has no http_pull consumer");
+  }
+  std::int64_t timeout = visibility_timeout_ms.value_or(
+      pull_consumer
+          ? consumer->input.settings.visibility_timeout_ms.value_or(default_visibility_timeout_ms)
+          : default_visibility_timeout_ms);
+  std::int64_t max_retries =
+      consumer ? consumer->input.settings.max_retries.value_or(default_max_retries)
+               : default_max_retries;
+  std::int64_t now_ms = clock_.now_ms();
+  expire(queue, now_ms);
+
+  pull_result out;
+  auto ready = db_.prepare("SELECT " + std::string(message_columns) +
+                           " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
+                           "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
+  auto lease = db_.prepare(
+      "UPDATE messages SET attempts = attempts + 1, visible_at_ms = ?2, lease_id = ?3, "
+      "lease_history = lease_history || ?3 WHERE seq = ?1");
+  // Exhausted messages leave the queue and free their places: look again
+  // until the batch is full or nothing ready is left.
+  while (static_cast<std::int64_t>(out.messages.size()) < batch_size) {
+    std::vector<std::pair<message_record, std::int64_t>> found;
+    ready->bind(1, account_id)
+        .bind(2, queue_id)
+        .bind(3, now_ms)
+        .bind(4, batch_size - static_cast<std::int64_t>(out.messages.size()));
+    while (ready->step())
+      found.emplace_back(read_message(*ready, account_id, queue_id), ready->column_int64(8));
+    ready->reset();
+    if (found.empty()) break;
+    for (auto& [message, seq] : found) {
+      if (message.attempts > max_retries) {
+        dead_letter(account_id, seq, consumer);
+        continue;
+      }
+      std::string nonce = hex_id(random_);
+      std::string lease_id = message.id + "." + nonce;
+      lease->bind(1, seq).bind(2, now_ms + timeout).bind(3, nonce);
+      lease->run();
+      lease->reset();
+      message.attempts += 1;
+      message.visible_at_ms = now_ms + timeout;
+      out.messages.push_back({std::move(message), std::move(lease_id)});
+    }
+  }
+  out.metrics = current_metrics(account_id, queue_id);
+  return out;
+}
+
+std::int64_t queue_store::message_seq_for(std::string_view account_id, std::string_view queue_id,
+                                          std::string_view message_id) {
+  auto q =
+      db_.prepare("SELECT seq FROM messages WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
+  q->bind(1, message_id).bind(2, account_id).bind(3, queue_id);
+  if (!q->step()) return 0;
+  return q->column_int64(0);
+}
+
+void queue_store::delete_message(std::int64_t seq) {
+  auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
+  del->bind(1, seq);
+  del->run();
+}
+
+namespace {
+
+// A message's leases, as ack and retry weigh a lease id against them.
+struct lease_facts {
+  std::int64_t seq = 0;  // 0: no such message in the queue
+  std::int64_t attempts = 0;
+  bool given = false;    // the lease id's nonce is one the message was given
+  bool current = false;  // ... and it is the message's unexpired lease
+  bool held = false;     // the message has an unexpired lease (this one or another)
+};
+
+// Tells whether history (32-character nonces end to end) holds nonce.
+bool history_holds(std::string_view history, std::string_view nonce) {
+  for (std::size_t at = 0; at + nonce.size() <= history.size(); at += nonce.size()) {
+    if (history.substr(at, nonce.size()) == nonce) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+ack_result queue_store::ack(std::string_view account_id, std::string_view queue_id,
+                            const std::vector<std::string>& acks,
+                            const std::vector<retry_request>& retries) {
+  queue_record queue = require_queue(account_id, queue_id);
+  std::int64_t now_ms = clock_.now_ms();
+  expire(queue, now_ms);
+  ack_result out;
+  constexpr std::string_view malformed = "malformed lease id";
+  constexpr std::string_view gone = "no such message in this queue (already acknowledged?)";
+  constexpr std::string_view never_given = "this lease id was never given to this message";
+  constexpr std::string_view superseded =
+      "a later pull holds this message: only its lease can acknowledge or retry it now";
+  constexpr std::string_view ended =
+      "this lease has ended (it expired, or the message was retried): the retry changes "
+      "nothing";
+  constexpr std::string_view repeated =
+      "this message was acknowledged or retried earlier in this request";
+  std::set<std::string> acked_ids;  // messages this call deleted
+  auto lookup = db_.prepare(
+      "SELECT seq, attempts, lease_id, visible_at_ms, lease_history FROM messages "
+      "WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
+  // Resolves a lease id to its message's facts, or adds its warning and
+  // returns seq 0.
+  auto resolve = [&](const std::string& lease_id) {
+    lease_facts f;
+    std::optional<std::string> message_id = lease_message_id(lease_id);
+    if (!message_id) {
+      out.warnings.emplace_back(lease_id, malformed);
+      return f;
+    }
+    std::string_view nonce = std::string_view(lease_id).substr(message_id->size() + 1);
+    lookup->bind(1, *message_id).bind(2, account_id).bind(3, queue_id);
+    if (lookup->step()) {
+      f.seq = lookup->column_int64(0);
+      f.attempts = lookup->column_int64(1);
+      bool leased = !lookup->column_is_null(2) && lookup->column_int64(3) > now_ms;
+      f.held = leased;
+      f.current = leased && lookup->column_text(2) == nonce;
+      std::string_view history = lookup->column_text(4);
+      // "*": leased before histories were kept; any well-formed nonce counts.
+      f.given = history.starts_with('*') || history_holds(history, nonce);
+    }
+    lookup->reset();
+    if (f.seq == 0 && acked_ids.contains(*message_id)) {
+      out.warnings.emplace_back(lease_id, repeated);
+    } else if (f.seq == 0) {
+      out.warnings.emplace_back(lease_id, gone);
+    } else if (!f.given) {
+      out.warnings.emplace_back(lease_id, never_given);
+      f.seq = 0;
+    }
+    return f;
+  };
+  // Each message counts once, whatever lease ids name it.
+  std::set<std::int64_t> done;
+  auto first_time = [&](std::int64_t seq, const std::string& lease_id) {
+    if (done.insert(seq).second) return true;
+    out.warnings.emplace_back(lease_id, repeated);
+    return false;
+  };
+  // Any lease the message was given acknowledges it (late acks included),
+  // unless another pull holds it now.
+  for (const std::string& lease_id : acks) {
+    lease_facts f = resolve(lease_id);
+    if (f.seq == 0) continue;
+    if (f.held && !f.current) {
+      out.warnings.emplace_back(lease_id, superseded);
+      continue;
+    }
+    if (!first_time(f.seq, lease_id)) continue;
+    delete_message(f.seq);
+    acked_ids.insert(*lease_message_id(lease_id));
+    out.ack_count++;
+  }
+  const std::optional<consumer_record>& consumer = queue.consumer;
+  std::int64_t max_retries =
+      consumer ? consumer->input.settings.max_retries.value_or(default_max_retries)
+               : default_max_retries;
+  std::int64_t default_delay = consumer ? consumer->input.settings.retry_delay.value_or(0) : 0;
+  auto retry =
+      db_.prepare("UPDATE messages SET visible_at_ms = ?2, lease_id = NULL WHERE seq = ?1");
+  // Only the current, unexpired lease retries.
+  for (const retry_request& r : retries) {
+    lease_facts f = resolve(r.lease_id);
+    if (f.seq == 0) continue;
+    if (!f.current) {
+      if (done.contains(f.seq)) {
+        out.warnings.emplace_back(r.lease_id, repeated);
+      } else {
+        out.warnings.emplace_back(r.lease_id, f.held ? superseded : ended);
+      }
+      continue;
+    }
+    if (!first_time(f.seq, r.lease_id)) continue;
+    if (f.attempts > max_retries) {
+      dead_letter(account_id, f.seq, consumer);
+    } else {
+      retry->bind(1, f.seq).bind(2, now_ms + r.delay_seconds.value_or(default_delay) * 1000);
+      retry->run();
+      retry->reset();
+    }
+    out.retry_count++;
+  }
+  return out;
+}
+
+std::vector<message_record> queue_store::peek(std::string_view account_id,
+                                              std::string_view queue_id, std::int64_t batch_size) {
+  queue_record queue = require_queue(account_id, queue_id);
+  std::int64_t now_ms = clock_.now_ms();
+  expire(queue, now_ms);
+  auto q = db_.prepare("SELECT " + std::string(message_columns) +
+                       " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
+                       "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
+  q->bind(1, account_id).bind(2, queue_id).bind(3, now_ms).bind(4, batch_size);
+  std::vector<message_record> out;
+  while (q->step()) out.push_back(read_message(*q, account_id, queue_id));
+  return out;
+}
+
+purge_refs_result queue_store::purge_messages(std::string_view account_id,
+                                              std::string_view queue_id,
+                                              const std::vector<std::string>& refs) {
+  expire(require_queue(account_id, queue_id), clock_.now_ms());
+  purge_refs_result out;
+  for (const std::string& ref : refs) {
+    std::optional<std::string> message_id = ref_message_id(ref);
+    if (!message_id) {
+      out.warnings.emplace_back(ref, "malformed ref");
+      continue;
+    }
+    std::int64_t seq = message_seq_for(account_id, queue_id, *message_id);
+    if (seq == 0) {
+      out.warnings.emplace_back(ref, "no such message in this queue");
+    } else {
+      delete_message(seq);
+      out.deleted++;
+    }
+  }
+  return out;
+}
+
+}  // namespace flareq::storage
