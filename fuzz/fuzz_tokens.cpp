@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "server/auth.hpp"
-#include "server/handlers/common.hpp"
+#include "server/base64.hpp"
+#include "server/handlers/query.hpp"
 #include "server/router.hpp"
 #include "storage/queue_store.hpp"
 
@@ -40,6 +41,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::string> tokens = {"tok"};
   check_credentials({text, std::nullopt, std::nullopt}, tokens);
   check_credentials({std::nullopt, text, text}, {});
-  handlers::base64_encode(text);
+  base64_encode(text);
   return 0;
 }

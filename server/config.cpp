@@ -14,8 +14,8 @@
 
 #include "server/api_error.hpp"
 #include "server/auth.hpp"
-#include "server/handlers/common.hpp"
 #include "server/router.hpp"
+#include "server/rules.hpp"
 
 namespace flareq {
 namespace asio = boost::asio;
@@ -131,7 +131,7 @@ storage::declared_queue parse_queue(const std::string& text) {
   storage::declared_queue q;
   q.name = text.substr(0, eq);
   q.id = eq == std::string::npos ? q.name : text.substr(eq + 1);
-  if (!handlers::is_valid_queue_name(q.name)) {
+  if (!is_valid_queue_name(q.name)) {
     throw config_error("queue", "--queue " + text +
                                     ": the name must be 1 to 63 letters, digits or dashes, " +
                                     "starting and ending with a letter or digit");
@@ -329,8 +329,7 @@ std::vector<storage::account_spec> read_accounts(
       }
       storage::queue_spec queue;
       const json::value* name = q->if_contains("name");
-      if (name == nullptr || !name->is_string() ||
-          !handlers::is_valid_queue_name(name->get_string())) {
+      if (name == nullptr || !name->is_string() || !is_valid_queue_name(name->get_string())) {
         file_error(file, at + ".name",
                    "must be 1 to 63 letters, digits or dashes, starting and ending with a letter "
                    "or digit");
@@ -358,13 +357,13 @@ std::vector<storage::account_spec> read_accounts(
         }
       }
       try {
-        queue.settings = handlers::read_queue_settings(*q, {}, max_delay);
+        queue.settings = read_queue_settings(*q, {}, max_delay);
       } catch (const api_error& e) {
         file_error(file, at + ".settings", e.what());
       }
       if (const json::value* consumer = q->if_contains("consumer")) {
         try {
-          queue.consumer = handlers::read_consumer_input(*consumer, max_delay);
+          queue.consumer = read_consumer_input(*consumer, max_delay);
         } catch (const api_error& e) {
           file_error(file, at + ".consumer", e.what());
         }

@@ -41,7 +41,6 @@ std::optional<std::string> lease_message_id(std::string_view lease_id) {
   return std::string(id);
 }
 
-
 std::string message_ref(std::string_view message_id) {
   return std::string(ref_prefix) + std::string(message_id);
 }

@@ -38,7 +38,8 @@ constexpr std::string_view message_columns =
     "id, content_type, body, size_bytes, timestamp_ms, delay_seconds, visible_at_ms, attempts, "
     "seq";
 
-inline message_record read_message(statement& s, std::string_view account_id, std::string_view queue_id) {
+inline message_record read_message(statement& s, std::string_view account_id,
+                                   std::string_view queue_id) {
   message_record r;
   r.id = s.column_text(0);
   r.account_id = account_id;

@@ -28,8 +28,9 @@ boost::asio::awaitable<handler_result> inspect_queues(handler_context& ctx, cons
 boost::asio::awaitable<handler_result> inspect_messages(handler_context& ctx,
                                                         const http_request& req,
                                                         const route_params& params) {
-  std::int64_t page = query_whole_number(req.target, "page", 1, 1'000'000);
-  std::int64_t per_page = query_whole_number(req.target, "per_page", 100, 1000);
+  std::int64_t page = query_whole_number(req.target, "page", 1, limits::max_page);
+  std::int64_t per_page =
+      query_whole_number(req.target, "per_page", limits::queues_per_page, limits::max_per_page);
   auto op = [account = std::string(params.get("account_id")),
              queue = std::string(params.get("queue_id")), page,
              per_page](storage::queue_store& store) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "server/api_error.hpp"
+#include "server/base64.hpp"
 #include "server/handlers/common.hpp"
 #include "server/js_json.hpp"
 
@@ -14,9 +15,12 @@ namespace flareq::handlers {
 namespace json = boost::json;
 namespace {
 
-constexpr std::int64_t max_pull_batch = 100;
-constexpr std::int64_t default_pull_batch = 5;
-constexpr std::int64_t max_visibility_timeout_ms = 43'200'000;
+using limits::default_pull_batch;
+using limits::max_batch_bytes;
+using limits::max_batch_messages;
+using limits::max_message_bytes;
+using limits::max_pull_batch;
+using limits::max_visibility_timeout_ms;
 
 std::string account_of(const route_params& p) {
   return std::string(p.get("account_id"));

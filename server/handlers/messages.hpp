@@ -12,12 +12,6 @@
 
 namespace flareq::handlers {
 
-// Largest message body Cloudflare accepts, in bytes.
-inline constexpr std::int64_t max_message_bytes = 128'000;
-// Largest batch, in bytes of its bodies, and in messages.
-inline constexpr std::int64_t max_batch_bytes = 256'000;
-inline constexpr std::size_t max_batch_messages = 100;
-
 // Validates one message of a push: {"body", "content_type", "delay_seconds"}.
 // Throws api_error: 10207 (shape), 10203 (content_type, delay) or 10204 (size).
 storage::new_message parse_message(const boost::json::value& message,

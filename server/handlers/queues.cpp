@@ -14,8 +14,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr errc shape = errc::control_body_invalid;
-constexpr std::int64_t max_per_page = 1000;
-constexpr std::int64_t default_per_page = 100;
+constexpr std::int64_t max_per_page = limits::max_per_page;
+constexpr std::int64_t default_per_page = limits::queues_per_page;
 
 std::string account_of(const route_params& p) {
   return std::string(p.get("account_id"));
@@ -41,7 +41,7 @@ std::optional<std::string> read_name(const json::object& body, bool required) {
 
 boost::asio::awaitable<handler_result> list_queues(handler_context& ctx, const http_request& req,
                                                    const route_params& params) {
-  std::int64_t page = query_whole_number(req.target, "page", 1, 1'000'000);
+  std::int64_t page = query_whole_number(req.target, "page", 1, limits::max_page);
   std::int64_t per_page =
       query_whole_number(req.target, "per_page", default_per_page, max_per_page);
   std::vector<std::string> names = query_values(req.target, "name");

@@ -18,9 +18,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr errc shape = errc::control_body_invalid;
-constexpr std::int64_t default_per_page = 20;
-constexpr std::int64_t max_per_page = 1000;
-constexpr std::size_t max_name_bytes = 255;
+constexpr std::int64_t default_per_page = limits::subscriptions_per_page;
+constexpr std::int64_t max_per_page = limits::max_per_page;
+constexpr std::size_t max_name_bytes = limits::max_subscription_name_bytes;
 
 // The source types of the SDK and of wrangler, each with the fields that
 // name its resource (all required when the type has any).
@@ -168,7 +168,7 @@ boost::asio::awaitable<handler_result> list_subscriptions(handler_context& ctx,
                                                           const http_request& req,
                                                           const route_params& params) {
   storage::subscription_query query;
-  query.page = query_whole_number(req.target, "page", 1, 1'000'000);
+  query.page = query_whole_number(req.target, "page", 1, limits::max_page);
   query.per_page = query_whole_number(req.target, "per_page", default_per_page, max_per_page);
   query.order = read_order(req.target);
   query.descending = read_descending(req.target);

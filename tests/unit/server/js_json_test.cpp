@@ -91,7 +91,7 @@ TEST(js_json_test, size_limits_count_the_javascript_form) {
   while (body.size() < 120'000) body += "1";
   body += "]";
   ASSERT_EQ(body.size(), 120'001u);
-  auto m = handlers::parse_message(handlers::parse_json_body(R"({"body":)" + body + "}"), 86400);
+  auto m = handlers::parse_message(parse_json_body(R"({"body":)" + body + "}"), 86400);
   EXPECT_EQ(m.body, body);
   EXPECT_EQ(storage::message_size(m.body), 120'001);
 }

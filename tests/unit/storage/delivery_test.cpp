@@ -45,7 +45,9 @@ class delivery_test : public ::testing::Test {
   pull_result pull(std::int64_t batch = 10, std::optional<std::int64_t> timeout = std::nullopt) {
     return store->pull("acc", queue, batch, timeout);
   }
-  std::string dlq_id() { return store->list_queues("acc", {"work-dlq"}, 1, 1).queues.at(0).queue_id; }
+  std::string dlq_id() {
+    return store->list_queues("acc", {"work-dlq"}, 1, 1).queues.at(0).queue_id;
+  }
 
   database db;
   fake_clock clock;
