@@ -98,7 +98,8 @@ TEST(crash, sigkill_at_random_moments_loses_and_resurrects_nothing) {
   ledger book;
   std::int64_t kills = 0, lost = 0, resurrected = 0;
   for (int round = 0; round < rounds; ++round) {
-    process p(flareq_binary(), {"--port", "0", "--db", db_path, "--log-level", "warn"});
+    process p(flareq_binary(),
+              {"--lenient", "--port", "0", "--db", db_path, "--log-level", "warn"});
     std::uint16_t port = p.wait_for_port();
     ASSERT_NE(port, 0) << p.output();
     std::atomic<bool> stop{false};
