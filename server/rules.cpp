@@ -89,18 +89,29 @@ std::optional<std::string> optional_string(const json::object& o, std::string_vi
   return std::string(v->get_string());
 }
 
-storage::queue_settings read_queue_settings(const json::object& body, storage::queue_settings base,
-                                            std::int64_t max_delay) {
+queue_settings_patch read_queue_settings_patch(const json::object& body, std::int64_t max_delay) {
+  queue_settings_patch patch;
   const json::value* v = body.if_contains("settings");
-  if (v == nullptr || v->is_null()) return base;
+  if (v == nullptr || v->is_null()) return patch;
   constexpr errc bad = errc::queue_settings_invalid;
   const json::object& s = require_object(*v, bad, "settings");
-  if (auto d = optional_int(s, "delivery_delay", 0, max_delay, bad)) base.delivery_delay = *d;
-  if (auto p = optional_bool(s, "delivery_paused", bad)) base.delivery_paused = *p;
-  if (auto r = optional_int(s, "message_retention_period", limits::min_retention, limits::max_retention, bad)) {
-    base.message_retention_period = *r;
-  }
+  patch.delivery_delay = optional_int(s, "delivery_delay", 0, max_delay, bad);
+  patch.delivery_paused = optional_bool(s, "delivery_paused", bad);
+  patch.message_retention_period = optional_int(s, "message_retention_period",
+                                                limits::min_retention, limits::max_retention, bad);
+  return patch;
+}
+
+storage::queue_settings queue_settings_patch::over(storage::queue_settings base) const {
+  if (delivery_delay) base.delivery_delay = *delivery_delay;
+  if (delivery_paused) base.delivery_paused = *delivery_paused;
+  if (message_retention_period) base.message_retention_period = *message_retention_period;
   return base;
+}
+
+storage::queue_settings read_queue_settings(const json::object& body, storage::queue_settings base,
+                                            std::int64_t max_delay) {
+  return read_queue_settings_patch(body, max_delay).over(base);
 }
 
 storage::consumer_input read_consumer_input(const json::value& v, std::int64_t max_delay) {
@@ -136,10 +147,11 @@ storage::consumer_input read_consumer_input(const json::value& v, std::int64_t m
     out.retry_delay = optional_int(set, "retry_delay", 0, max_delay, bad);
     if (in.type == storage::consumer_type::worker) {
       out.max_concurrency = optional_int(set, "max_concurrency", 1, limits::max_concurrency, bad);
-      out.max_wait_time_ms = optional_int(set, "max_wait_time_ms", 0, limits::max_wait_time_ms, bad);
+      out.max_wait_time_ms =
+          optional_int(set, "max_wait_time_ms", 0, limits::max_wait_time_ms, bad);
     } else {
-      out.visibility_timeout_ms = optional_int(set, "visibility_timeout_ms", 1, limits::max_visibility_timeout_ms,
-                                             bad);
+      out.visibility_timeout_ms =
+          optional_int(set, "visibility_timeout_ms", 1, limits::max_visibility_timeout_ms, bad);
     }
   }
   return in;

@@ -61,6 +61,20 @@ std::optional<bool> optional_bool(const boost::json::object& o, std::string_view
 std::optional<std::string> optional_string(const boost::json::object& o, std::string_view name,
                                            errc bad);
 
+// The queue settings a request gives; nullopt leaves one as it is.
+struct queue_settings_patch {
+  std::optional<std::int64_t> delivery_delay;
+  std::optional<bool> delivery_paused;
+  std::optional<std::int64_t> message_retention_period;
+  // base with the given fields replaced.
+  storage::queue_settings over(storage::queue_settings base) const;
+};
+
+// Reads body["settings"] (absent or null: an empty patch). Throws
+// api_error(queue_settings_invalid, 100128) naming a bad field.
+queue_settings_patch read_queue_settings_patch(const boost::json::object& body,
+                                               std::int64_t max_delay);
+
 // Reads body["settings"] over base: the fields given replace base's. Throws
 // api_error(queue_settings_invalid, 100128) naming a bad field.
 storage::queue_settings read_queue_settings(const boost::json::object& body,

@@ -91,15 +91,14 @@ boost::asio::awaitable<handler_result> update_queue(handler_context& ctx, const 
   json::value body = parse_json_body(req.body, true);
   const json::object& obj = require_object(body, shape, "the request body");
   std::optional<std::string> name = read_name(obj, false);
-  // Validated here against the defaults; applied to the stored settings below.
-  read_queue_settings(obj, {}, ctx.settings.max_delay_seconds);
-  auto op = [account = account_of(params), queue = queue_of(params), name = std::move(name),
-             body = std::move(body), merge,
-             max_delay = ctx.settings.max_delay_seconds](storage::queue_store& store) {
+  // Validated here, outside the writer; the writer only applies it (PATCH:
+  // over the stored settings, in the same transaction as the update).
+  queue_settings_patch patch = read_queue_settings_patch(obj, ctx.settings.max_delay_seconds);
+  auto op = [account = account_of(params), queue = queue_of(params), name = std::move(name), patch,
+             merge](storage::queue_store& store) {
     storage::queue_settings base;
     if (merge) base = store.get_queue(account, queue).settings;
-    return store.update_queue(account, queue, name,
-                              read_queue_settings(body.as_object(), base, max_delay));
+    return store.update_queue(account, queue, name, patch.over(base));
   };
   co_return queue_json(
       co_await run_store<storage::queue_record>(ctx, plane::control, std::move(op)));

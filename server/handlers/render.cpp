@@ -15,13 +15,14 @@ json::value consumer_json(const storage::consumer_record& c, bool embedded) {
   json::object settings;
   bool worker = c.input.type == storage::consumer_type::worker;
   settings["batch_size"] = s.batch_size.value_or(worker ? limits::default_worker_batch
-                                                  : limits::default_pull_consumer_batch);
+                                                        : limits::default_pull_consumer_batch);
   if (worker) {
     settings["max_concurrency"] =
         s.max_concurrency ? json::value(*s.max_concurrency) : json::value(nullptr);
   }
   settings["max_retries"] = s.max_retries.value_or(storage::default_max_retries);
-  if (worker) settings["max_wait_time_ms"] = s.max_wait_time_ms.value_or(limits::default_max_wait_time_ms);
+  if (worker)
+    settings["max_wait_time_ms"] = s.max_wait_time_ms.value_or(limits::default_max_wait_time_ms);
   settings["retry_delay"] = s.retry_delay.value_or(0);
   if (!worker) {
     settings["visibility_timeout_ms"] =
