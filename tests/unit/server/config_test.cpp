@@ -1,5 +1,6 @@
 // Settings: flags, environment twins, precedence, validation.
 #include "server/config.hpp"
+#include "server/config_options.hpp"
 
 #include "tests/support/temp_dir.hpp"
 
@@ -7,6 +8,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,6 +140,30 @@ TEST(config_test, flag_wins_over_environment) {
   EXPECT_EQ(c.api_tokens, std::vector<std::string>{"flag"});
   EXPECT_FALSE(c.lenient);
   EXPECT_EQ(c.db, "env.db");  // no flag: the variable wins over the default
+}
+
+// One table drives every setting: each row has its flag and variable in
+// --help, and its file key (when it has one) is read from a config file.
+TEST(config_test, every_option_row_reaches_help_environment_and_file) {
+  std::string help = help_text();
+  for (const options::option& row : options::table()) {
+    EXPECT_NE(help.find(std::string("--") + row.flag), std::string::npos) << row.flag;
+    ASSERT_NE(row.env, nullptr) << row.flag;
+    EXPECT_NE(help.find(row.env), std::string::npos) << row.flag;
+    ASSERT_NE(row.apply, nullptr) << row.flag;
+  }
+  std::set<std::string> keys;
+  for (const options::option& row : options::table()) {
+    if (row.file_key != nullptr) {
+      EXPECT_TRUE(keys.insert(row.file_key).second) << row.file_key;
+    }
+  }
+  for (const char* key :
+       {"host", "port", "db", "api_tokens", "lenient", "strict", "queues", "max_delay_seconds",
+        "threads", "log_level", "log_format", "max_body_bytes", "max_header_bytes",
+        "request_timeout_ms", "idle_timeout_ms", "max_connections", "max_db_bytes"}) {
+    EXPECT_TRUE(keys.contains(key)) << key;
+  }
 }
 
 TEST(config_test, help_and_version) {
