@@ -14,6 +14,7 @@
 
 #include "server/app.hpp"
 #include "server/config.hpp"
+#include "server/http/wire.hpp"
 #include "server/log.hpp"
 #include "storage/clock.hpp"
 #include "storage/database.hpp"
@@ -52,13 +53,6 @@ struct world {
   asio::io_context ioc;
 };
 
-std::optional<std::string> header(const http::request<http::string_body>& req,
-                                  std::string_view name) {
-  auto it = req.find(name);
-  if (it == req.end()) return std::nullopt;
-  return std::string(it->value());
-}
-
 asio::awaitable<void> answer(app& application, const http_request& req, http_response& out) {
   out = co_await application.handle(req);
 }
@@ -75,15 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.put(asio::buffer(data, size), ec);
   if (ec || !parser.is_done()) return 0;
   auto& raw = parser.get();
-  http_request req;
-  req.method = std::string(raw.method_string());
-  req.target = std::string(raw.target());
-  req.body = raw.body();
-  req.authorization = header(raw, "Authorization");
-  req.auth_email = header(raw, "X-Auth-Email");
-  req.auth_key = header(raw, "X-Auth-Key");
-  req.remote = "fuzz";
+  // The server's own conversion (header section only), then the body.
+  http_request req = wire::to_http_request(raw, "fuzz");
   req.request_id = "fuzz";
+  req.body = raw.body();
   http_response res;
   asio::co_spawn(w->ioc, answer(w->application, req, res), asio::detached);
   w->ioc.run();

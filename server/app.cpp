@@ -142,10 +142,23 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
   co_return res;
 }
 
-http_response app::reject(const http_request& req, const api_error& error,
+http_response app::reject(const http_request& req, const transport_error& error,
                           std::chrono::steady_clock::time_point started) const {
-  http_response res{static_cast<unsigned>(error.status()), render_failure(error), {}};
-  log_access(req, res.status, started, &error.errors().front());
+  api_error as_api = [&] {
+    switch (error.what) {
+      case transport_error::kind::too_many_connections:
+        return api_error(errc::too_many_connections, error.detail);
+      case transport_error::kind::headers_too_large:
+        return api_error(errc::headers_too_large, error.detail);
+      case transport_error::kind::body_too_large:
+        return api_error(errc::request_too_large, error.detail);
+      case transport_error::kind::malformed:
+        break;
+    }
+    return api_error::invalid_headers({{6003, error.detail, {}}});
+  }();
+  http_response res{static_cast<unsigned>(as_api.status()), render_failure(as_api), {}};
+  log_access(req, res.status, started, &as_api.errors().front());
   return res;
 }
 

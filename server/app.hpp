@@ -16,24 +16,18 @@
 
 namespace flareq {
 
-struct http_response {
-  unsigned status = 200;
-  std::string body;   // always a JSON envelope (for HEAD, what a GET would get)
-  std::string allow;  // the Allow header of a 405
-};
-
-class app {
+class app final : public http_handler {
  public:
   // The references must outlive the app.
   app(storage::writer& writer, const config& settings, const logger& log);
 
   // Answers one request. Never throws: anything unexpected becomes 500/15000.
-  boost::asio::awaitable<http_response> handle(const http_request& req);
+  boost::asio::awaitable<http_response> handle(const http_request& req) override;
 
-  // Renders an error that happened before a request could be read whole
-  // (the transport's body limit, say), and logs it like any other request.
-  http_response reject(const http_request& req, const api_error& error,
-                       std::chrono::steady_clock::time_point started) const;
+  // Renders a transport error as the API's error (the one place that maps
+  // them to Cloudflare codes), and logs it like any other request.
+  http_response reject(const http_request& req, const transport_error& error,
+                       std::chrono::steady_clock::time_point started) const override;
 
  private:
   struct route_entry;

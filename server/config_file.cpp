@@ -189,5 +189,4 @@ std::optional<json::value> load_config_file(const std::string& file,
   return std::nullopt;
 }
 
-
 }  // namespace flareq::options

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "server/config.hpp"
+#include "server/http/message.hpp"
 #include "server/router.hpp"
 
 namespace flareq {
@@ -17,18 +18,6 @@ namespace flareq {
 namespace storage {
 class writer;
 }
-
-// The parts of an HTTP request the API looks at.
-struct http_request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, as sent
-  std::string body;
-  std::optional<std::string> authorization;  // headers; nullopt when absent
-  std::optional<std::string> auth_email;
-  std::optional<std::string> auth_key;
-  std::string remote;      // peer address, for the log
-  std::string request_id;  // sent back in X-Request-Id and named in the log line
-};
 
 // Shared by every handler; read-only while the server runs.
 struct handler_context {

@@ -3,9 +3,6 @@
 // default token.
 #include "server/http/server.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -24,8 +21,6 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
-#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -33,7 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "server/app.hpp"
+#include "server/http/wire.hpp"
 #include "server/log.hpp"
 
 namespace flareq {
@@ -41,6 +36,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using namespace wire;
 
 namespace {
 
@@ -73,110 +69,10 @@ constexpr std::chrono::milliseconds turned_away_linger{250};
 constexpr std::size_t max_read_buffer = 65'536;
 constexpr std::chrono::milliseconds linger_time{2000};
 
-// The Date header's value (RFC 9110 §6.6.1), IMF-fixdate; made once a
-// second per I/O thread.
-std::string http_date() {
-  thread_local std::time_t made_at = 0;
-  thread_local std::string made;
-  std::time_t now = std::time(nullptr);
-  if (now == made_at && !made.empty()) return made;
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char out[40];
-  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday],
-                utc.tm_mday, months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
-                utc.tm_sec);
-  made_at = now;
-  made = out;
-  return made;
-}
-
-// Drops the empty lines a client may send before a request line (RFC 9112
-// §2.2). Returns false when the buffer ends in a lone CR that needs its LF.
-bool skip_empty_lines(beast::flat_buffer& buffer) {
-  for (;;) {
-    auto data = static_cast<const char*>(buffer.data().data());
-    std::size_t size = buffer.size();
-    if (size == 0) return true;
-    if (data[0] == '\n') {
-      buffer.consume(1);
-    } else if (data[0] == '\r' && size == 1) {
-      return false;
-    } else if (data[0] == '\r' && data[1] == '\n') {
-      buffer.consume(2);
-    } else {
-      return true;
-    }
-  }
-}
-
-// Why the request's framing cannot be trusted (RFC 9112 §6.1, §6.3, §3.2),
-// or "" when it can.
-std::string framing_problem(const http::request<http::string_body>& req) {
-  if (req.version() >= 11 && req.count(http::field::host) != 1) {
-    return "an HTTP/1.1 request needs exactly one Host header";
-  }
-  if (req.count(http::field::transfer_encoding) == 0) return {};
-  if (req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
-  if (req.count(http::field::content_length) != 0) {
-    return "Transfer-Encoding and Content-Length together";
-  }
-  std::string codings;
-  for (auto it = req.find(http::field::transfer_encoding);
-       it != req.end() && it->name() == http::field::transfer_encoding; ++it) {
-    if (!codings.empty()) codings += ",";
-    codings += std::string(it->value());
-  }
-  std::string trimmed;
-  for (char c : codings) {
-    if (c != ' ' && c != '\t') trimmed += c;
-  }
-  if (!beast::iequals(trimmed, "chunked")) {
-    return "Transfer-Encoding " + codings + " is not supported: only chunked";
-  }
-  return {};
-}
-
-// Tells whether a read error is the client's malformed HTTP (answered 400)
-// rather than a close, a time-out or a cancellation (answered nothing).
-bool malformed(const boost::system::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_method).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message &&
-         ec != http::error::need_more && ec != http::error::header_limit &&
-         ec != http::error::body_limit;
-}
-
-// The origin form of an absolute-form target (RFC 9112 §3.2.2):
-// "http://host:port/path?q" -> "/path?q".
-std::string origin_form(std::string_view target) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() >= scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
-      std::string_view rest = target.substr(scheme.size());
-      std::size_t path = rest.find_first_of("/?");
-      if (path == std::string_view::npos) return "/";
-      if (rest[path] == '?') return "/" + std::string(rest.substr(path));
-      return std::string(rest.substr(path));
-    }
-  }
-  return std::string(target);
-}
-
-// Returns a header's value; a header sent twice counts as malformed ("").
-std::optional<std::string> header(const http::request<http::string_body>& req,
-                                  std::string_view name) {
-  auto it = req.find(name);
-  if (it == req.end()) return std::nullopt;
-  if (req.count(name) > 1) return std::string();
-  return std::string(it->value());
-}
-
 }  // namespace
 
 struct http_server::impl {
-  impl(app& a, const logger& l, http_limits lim)
+  impl(http_handler& a, const logger& l, http_limits lim)
       : handler(a),
         log(l),
         limits(lim),
@@ -185,9 +81,12 @@ struct http_server::impl {
         signals(strand),
         backoff(strand) {}
 
-  app& handler;
+  http_handler& handler;
   const logger& log;
   http_limits limits;
+  // Before ioc: a session's slot_guard may run while ioc is destroyed.
+  std::mutex mutex;
+  std::unordered_set<std::shared_ptr<connection>> connections;  // guarded by mutex
   asio::io_context ioc;
   // The acceptor, the signal set and the back-off timer live on one strand,
   // which stop() posts to.
@@ -201,8 +100,6 @@ struct http_server::impl {
   std::string id_prefix = random_prefix();
   std::atomic<std::uint64_t> request_counter{1};
   std::atomic<int> lingering_turned_away{0};
-  std::mutex mutex;
-  std::unordered_set<std::shared_ptr<connection>> connections;  // guarded by mutex
 
   asio::awaitable<void> accept_loop() {
     // When descriptors ran out, said at most once a minute.
@@ -248,18 +145,31 @@ struct http_server::impl {
     }
   }
 
+  // Gives a connection's slot back however its session ends.
+  struct slot_guard {
+    impl& self;
+    std::shared_ptr<connection> conn;
+    ~slot_guard() { self.release(conn); }
+  };
+
+  void release(const std::shared_ptr<connection>& conn) {
+    std::lock_guard lock(mutex);
+    connections.erase(conn);
+    if (stopping.load() && connections.empty()) disarm_signals();
+  }
+
   asio::awaitable<void> serve(std::shared_ptr<connection> conn) {
+    slot_guard slot{*this, conn};
     try {
       co_await serve_requests(*conn);
     } catch (const std::exception& e) {
       log.write(log_level::error, std::string("connection: ") + e.what());
+    } catch (...) {
+      log.write(log_level::error, "connection: an unknown exception");
     }
     boost::system::error_code ignored;
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     conn->stream.close();
-    std::lock_guard lock(mutex);
-    connections.erase(conn);
-    if (stopping.load() && connections.empty()) disarm_signals();
   }
 
   // Answers a connection over the limit with 503 and closes it, without
@@ -272,12 +182,11 @@ struct http_server::impl {
     boost::system::error_code ec;
     auto endpoint = conn->stream.socket().remote_endpoint(ec);
     req.remote = ec ? "-" : endpoint.address().to_string();
-    http_response res = handler.reject(
-        req,
-        api_error(errc::too_many_connections,
-                  "the limit is " + std::to_string(limits.max_connections) + " connections"),
-        std::chrono::steady_clock::now());
-    co_await write(*conn, 11, res, false, req.request_id, false);
+    transport_error over{transport_error::kind::too_many_connections,
+                         "the limit is " + std::to_string(limits.max_connections) + " connections"};
+    http_response res = handler.reject(req, over, std::chrono::steady_clock::now());
+    co_await write_answer(conn->stream, 11, res, false, req.request_id, false,
+                          limits.request_timeout);
     // A short linger so the client reads the 503, for a few at a time only:
     // these connections are outside --max-connections.
     if (lingering_turned_away.fetch_add(1) < max_lingering_turned_away) {
@@ -307,10 +216,11 @@ struct http_server::impl {
   // Answers an error found before the request could be handled, then
   // closes with a linger.
   asio::awaitable<void> refuse(connection& conn, const http_request& req, unsigned version,
-                               const api_error& error,
+                               const transport_error& error,
                                std::chrono::steady_clock::time_point started) {
     http_response res = handler.reject(req, error, started);
-    co_await write(conn, version, res, false, req.request_id, req.method == "HEAD");
+    co_await write_answer(conn.stream, version, res, false, req.request_id, req.method == "HEAD",
+                          limits.request_timeout);
     co_await linger(conn);
   }
 
@@ -349,11 +259,11 @@ struct http_server::impl {
       if (!ec && n > limits.header_bytes) ec = http::error::header_limit;
       if (ec && ec != http::error::body_limit) {
         // Named first: GCC 12 mishandles braced temporaries inside co_await.
-        std::optional<api_error> refusal;
+        std::optional<transport_error> refusal;
         if (ec == http::error::header_limit) {
-          refusal =
-              api_error(errc::headers_too_large,
-                        "the headers exceed " + std::to_string(limits.header_bytes) + " bytes");
+          refusal = transport_error{
+              transport_error::kind::headers_too_large,
+              "the headers exceed " + std::to_string(limits.header_bytes) + " bytes"};
         } else if (malformed(ec)) {
           refusal = malformed_request("Malformed request: " + ec.message());
         }
@@ -374,8 +284,9 @@ struct http_server::impl {
       unsigned version = raw.version();
       // The header section alone: trailer fields, merged into the same
       // fields by the parser once the body is read, never count (RFC 9110 §6.5.1).
-      http_request req = to_request(raw, remote);
-      std::optional<api_error> refusal;
+      http_request req = to_http_request(raw, remote);
+      if (req.request_id.empty()) req.request_id = new_request_id();
+      std::optional<transport_error> refusal;
       if (ec == http::error::body_limit) {
         refusal = too_large();
       } else if (std::string problem = framing_problem(raw); !problem.empty()) {
@@ -413,7 +324,10 @@ struct http_server::impl {
       bool head = req.method == "HEAD";
       http_response res = co_await handler.handle(req);
       keep_alive = keep_alive && !stopping.load();
-      if (!co_await write(conn, version, res, keep_alive, req.request_id, head)) co_return;
+      if (!co_await write_answer(conn.stream, version, res, keep_alive, req.request_id, head,
+                                 limits.request_timeout)) {
+        co_return;
+      }
       if (!keep_alive) co_return;
     }
   }
@@ -425,13 +339,13 @@ struct http_server::impl {
     return id;
   }
 
-  api_error too_large() const {
-    return api_error(errc::request_too_large,
-                     "the limit is " + std::to_string(limits.body_bytes) + " bytes");
+  transport_error too_large() const {
+    return {transport_error::kind::body_too_large,
+            "the limit is " + std::to_string(limits.body_bytes) + " bytes"};
   }
 
-  static api_error malformed_request(std::string why) {
-    return api_error::invalid_headers({{6003, std::move(why), {}}});
+  static transport_error malformed_request(std::string why) {
+    return {transport_error::kind::malformed, std::move(why)};
   }
 
   // A request whose start line or headers could not be read.
@@ -442,55 +356,6 @@ struct http_server::impl {
     req.remote = remote;
     req.request_id = new_request_id();
     return req;
-  }
-
-  // The client's X-Request-Id when it is short and printable, else a new one.
-  std::string request_id_for(const http::request<http::string_body>& raw) {
-    auto given = header(raw, "X-Request-Id");
-    if (given && !given->empty() && given->size() <= 64 &&
-        std::all_of(given->begin(), given->end(), [](char c) { return c > ' ' && c < 0x7f; })) {
-      return *given;
-    }
-    return new_request_id();
-  }
-
-  http_request to_request(const http::request<http::string_body>& raw, const std::string& remote) {
-    http_request req;
-    req.method = std::string(raw.method_string());
-    req.target = origin_form(raw.target());
-    req.authorization = header(raw, "Authorization");
-    req.auth_email = header(raw, "X-Auth-Email");
-    req.auth_key = header(raw, "X-Auth-Key");
-    req.remote = remote;
-    req.request_id = request_id_for(raw);
-    return req;
-  }
-
-  // Writes the answer; for HEAD, its header section alone (the
-  // Content-Length of the body a GET would get).
-  asio::awaitable<bool> write(connection& conn, unsigned version, http_response& res,
-                              bool keep_alive, const std::string& request_id, bool head) {
-    http::response<http::string_body> out{static_cast<http::status>(res.status), version};
-    out.set(http::field::server, "flareq/" FLAREQ_VERSION);
-    out.set(http::field::date, http_date());
-    out.set(http::field::content_type, "application/json");
-    out.set("X-Request-Id", request_id);
-    if (!res.allow.empty()) out.set(http::field::allow, res.allow);
-    out.keep_alive(keep_alive);
-    out.body() = std::move(res.body);
-    out.prepare_payload();
-    conn.stream.expires_after(limits.request_timeout);
-    boost::system::error_code ec;
-    std::size_t n = 0;
-    if (head) {
-      http::response_serializer<http::string_body> serializer(out);
-      std::tie(ec, n) = co_await http::async_write_header(conn.stream, serializer,
-                                                          asio::as_tuple(asio::use_awaitable));
-    } else {
-      std::tie(ec, n) =
-          co_await http::async_write(conn.stream, out, asio::as_tuple(asio::use_awaitable));
-    }
-    co_return !ec;
   }
 
   // An I/O thread. An exception that escapes a handler (none should: this
@@ -563,82 +428,13 @@ struct http_server::impl {
   }
 };
 
-listening_socket::listening_socket(const std::string& host, std::uint16_t port) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) throw listen_error("--host " + host + ": not an IP address");
-  std::string where = address.is_v6() ? "[" + host + "]" : host;
-  asio::io_context ioc;
-  tcp::acceptor acceptor(ioc);
-  tcp::endpoint endpoint(address, port);
-  auto fail = [&](const boost::system::error_code& e) {
-    std::string p = std::to_string(port);
-    if (e.value() == EADDRINUSE) {
-      throw listen_error("port " + p + " is in use on " + host);
-    }
-    if (e.value() == EADDRNOTAVAIL) {
-      throw listen_error("--host " + host + ": no network interface of this machine has it");
-    }
-    if (e.value() == EACCES) {
-      throw listen_error("port " + p + " on " + host + " needs privileges: choose one above 1023");
-    }
-    throw listen_error("cannot listen on " + where + ":" + p + ": " + e.message());
-  };
-  acceptor.open(endpoint.protocol(), ec);
-  if (ec) fail(ec);
-  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  acceptor.bind(endpoint, ec);
-  if (ec) fail(ec);
-  acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) fail(ec);
-  port_ = acceptor.local_endpoint(ec).port();
-  v6_ = address.is_v6();
-  fd_ = acceptor.release(ec);
-  if (ec) fail(ec);
-}
-
-listening_socket::~listening_socket() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-http_server::http_server(app& handler, const logger& log, http_limits limits)
+http_server::http_server(http_handler& handler, const logger& log, http_limits limits)
     : impl_(std::make_unique<impl>(handler, log, limits)) {}
 
 http_server::~http_server() {
   stop();
   wait();
 }
-
-namespace {
-
-// Raises the soft limit on open files towards what max_connections needs
-// (a descriptor each, beside those open now and a few the server opens
-// later), and says so when the hard limit is too low.
-void fit_descriptor_limit(std::size_t max_connections, const logger& log) {
-  std::error_code ec;
-  rlim_t open_now = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++open_now;
-  }
-  const rlim_t reserve = open_now + 8;
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  rlim_t wanted = static_cast<rlim_t>(max_connections) + reserve;
-  if (limit.rlim_cur >= wanted) return;
-  rlimit raised = limit;
-  raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
-  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
-  if (limit.rlim_cur >= wanted) return;
-  std::size_t fit = limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 0;
-  log.write(log_level::warn, "only " + std::to_string(limit.rlim_cur) +
-                                 " open files are allowed (ulimit -n): about " +
-                                 std::to_string(fit) + " connections fit, not --max-connections " +
-                                 std::to_string(max_connections) +
-                                 "; more wait until others close");
-}
-
-}  // namespace
 
 std::uint16_t http_server::start(listening_socket& socket, int threads, bool handle_signals) {
   fit_descriptor_limit(impl_->limits.max_connections, impl_->log);

@@ -26,7 +26,7 @@
 
 namespace flareq {
 
-class app;
+class http_handler;
 class logger;
 
 struct http_limits {
@@ -39,6 +39,10 @@ struct http_limits {
   // Connections beyond this get 503/15000 and are closed at once.
   std::size_t max_connections = 512;
 };
+
+// Raises the soft limit on open files towards what max_connections needs,
+// and warns when the hard limit is too low (listener.cpp).
+void fit_descriptor_limit(std::size_t max_connections, const logger& log);
 
 // Why the listen address cannot be used, in the words of the flags: "port
 // 8789 is in use on 127.0.0.1", "--host x: not an IP address".
@@ -69,7 +73,7 @@ class listening_socket {
 class http_server {
  public:
   // The references must outlive the server.
-  http_server(app& handler, const logger& log, http_limits limits);
+  http_server(http_handler& handler, const logger& log, http_limits limits);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
