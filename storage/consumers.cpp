@@ -47,6 +47,8 @@ void queue_store::write_consumer(std::string_view account_id, const queue_record
                       "dead_letter_queue is the consumer's own queue (" + queue.queue_name +
                           "): its failed messages would come back to it");
   }
+  // A declared queue of the dead-letter queue's name is that queue.
+  if (!input.dead_letter_queue.empty()) materialize_declared(account_id);
   if (!input.dead_letter_queue.empty() &&
       !find_queue_by_name(account_id, input.dead_letter_queue)) {
     insert_queue(account_id, hex_id(random_), input.dead_letter_queue, {});

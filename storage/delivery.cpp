@@ -152,6 +152,7 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
     del->run();
     return;
   }
+  materialize_declared(account_id);  // a declared queue of that name is the target
   std::optional<queue_record> target = find_queue_by_name(account_id, dlq);
   if (!target) target = insert_queue(account_id, hex_id(random_), dlq, {});
   // Never back into its own queue (refused when configured; kept as a guard).

@@ -130,10 +130,10 @@ std::optional<queue_record> queue_store::materialize(std::string_view account_id
     if (live_declared(account_id, queue_id) == nullptr) queue_missing(queue_id);
     // Its name went to another queue (created while it was deleted, say).
     if (auto taken = find_queue_by_name(account_id, d.name)) {
-      throw store_error(store_errc::queue_not_found,
-                        "no queue has id " + std::string(queue_id) +
-                            " in this account (the declared queue's name " + d.name +
-                            " belongs to queue " + taken->queue_id + ")");
+      throw store_error(store_errc::declared_name_taken,
+                        "declared queue " + d.name + " (id " + std::string(queue_id) +
+                            ") is missing from this account: queue " + taken->queue_id +
+                            " has its name; rename or delete that queue");
     }
     return insert_queue(account_id, queue_id, d.name, {});
   }
@@ -142,12 +142,19 @@ std::optional<queue_record> queue_store::materialize(std::string_view account_id
 
 queue_record queue_store::require_queue(std::string_view account_id, std::string_view queue_id) {
   if (auto q = find_queue(account_id, queue_id)) return *q;
+  if (options_.declared.empty()) queue_missing(queue_id);
+  // The account's first use: its declared queues come first, so that none
+  // loses its name to a queue made below.
+  materialize_declared(account_id);
+  if (auto q = find_queue(account_id, queue_id)) return *q;
   if (auto q = materialize(account_id, queue_id)) return *q;
   queue_missing(queue_id);
 }
 
 queue_record queue_store::resolve_for_push(std::string_view account_id, std::string_view queue_id) {
   // A push needs no consumer: the queue's row alone.
+  if (auto q = find_queue_row(account_id, queue_id)) return *q;
+  materialize_declared(account_id);
   if (auto q = find_queue_row(account_id, queue_id)) return *q;
   if (auto q = materialize(account_id, queue_id)) return *q;
   if (!options_.lenient) queue_missing(queue_id);
@@ -308,16 +315,24 @@ reset_counts queue_store::reset() {
 }
 
 void queue_store::provision(const account_spec& account) {
+  materialize_declared(account.id);
   for (const queue_spec& spec : account.queues) {
     std::optional<queue_record> queue = spec.id.empty() ? find_queue_by_name(account.id, spec.name)
                                                         : find_queue(account.id, spec.id);
-    queue_record q = queue ? update_queue(account.id, queue->queue_id, spec.name, spec.settings)
-                           : insert_queue(account.id, spec.id.empty() ? hex_id(random_) : spec.id,
-                                          spec.name, spec.settings);
-    if (!spec.consumer) continue;
-    std::optional<consumer_record> current = find_consumer(account.id, q.queue_id);
-    write_consumer(account.id, q, current ? current->consumer_id : hex_id(random_), *spec.consumer,
-                   current ? current->created_us : clock_.now_us());
+    auto write = [&](const queue_record& q) {
+      std::optional<consumer_record> current = find_consumer(account.id, q.queue_id);
+      write_consumer(account.id, q, current ? current->consumer_id : hex_id(random_),
+                     *spec.consumer, current ? current->created_us : clock_.now_us());
+    };
+    if (!queue) {
+      queue_record q = insert_queue(account.id, spec.id.empty() ? hex_id(random_) : spec.id,
+                                    spec.name, spec.settings);
+      if (spec.consumer) write(q);
+      continue;
+    }
+    // The file's consumer first: a rename is checked against it, not the old one.
+    if (spec.consumer) write(*queue);
+    update_queue(account.id, queue->queue_id, spec.name, spec.settings);
   }
 }
 

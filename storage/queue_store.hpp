@@ -29,6 +29,7 @@ enum class store_errc {
   no_pull_consumer,        // pull on a queue without an http_pull consumer (not lenient)
   id_not_a_name,           // a push would create a queue, but its id is no valid queue name
   dead_letter_loop,        // a consumer's dead-letter queue is its own queue
+  declared_name_taken,     // a declared queue's name belongs to another queue
   subscription_not_found,  // no such event subscription in that account
   destination_not_found,   // a subscription's destination queue does not exist
 };

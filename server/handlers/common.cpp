@@ -32,6 +32,9 @@ void rethrow_store_error(const storage::store_error& e, plane p) {
       throw api_error(errc::subscription_not_found, e.what());
     case store_errc::destination_not_found:
       throw api_error(errc::queue_not_found, e.what());
+    case store_errc::declared_name_taken:
+      throw api_error(p == plane::message ? errc::queue_does_not_exist : errc::queue_not_found,
+                      e.what());
     case store_errc::dead_letter_loop:
       throw api_error(errc::consumer_settings_invalid, e.what());
     case store_errc::no_pull_consumer:

@@ -81,5 +81,4 @@ void fit_descriptor_limit(std::size_t max_connections, const logger& log) {
                                  "; more wait until others close");
 }
 
-
 }  // namespace flareq

@@ -130,9 +130,9 @@ http_request to_http_request(const http::request<http::string_body>& raw, std::s
 // Writes the answer; for HEAD, its header section alone (the
 // Content-Length of the body a GET would get).
 boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsigned version,
-                                       http_response& res, bool keep_alive,
-                                       const std::string& request_id, bool head,
-                                       std::chrono::milliseconds timeout) {
+                                          http_response& res, bool keep_alive,
+                                          const std::string& request_id, bool head,
+                                          std::chrono::milliseconds timeout) {
   http::response<http::string_body> out{static_cast<http::status>(res.status), version};
   out.set(http::field::server, "flareq/" FLAREQ_VERSION);
   out.set(http::field::date, http_date());
@@ -147,8 +147,8 @@ boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsi
   std::size_t n = 0;
   if (head) {
     http::response_serializer<http::string_body> serializer(out);
-    std::tie(ec, n) = co_await http::async_write_header(stream, serializer,
-                                                        boost::asio::as_tuple(boost::asio::use_awaitable));
+    std::tie(ec, n) = co_await http::async_write_header(
+        stream, serializer, boost::asio::as_tuple(boost::asio::use_awaitable));
   } else {
     std::tie(ec, n) =
         co_await http::async_write(stream, out, boost::asio::as_tuple(boost::asio::use_awaitable));

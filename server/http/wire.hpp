@@ -7,8 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <chrono>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,8 +52,8 @@ http_request to_http_request(const http::request<http::string_body>& raw, std::s
 // X-Request-Id, Allow); for HEAD, its header section alone (the
 // Content-Length of the body a GET would get). Returns false on an error.
 boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsigned version,
-                                         http_response& res, bool keep_alive,
-                                         const std::string& request_id, bool head,
-                                         std::chrono::milliseconds timeout);
+                                          http_response& res, bool keep_alive,
+                                          const std::string& request_id, bool head,
+                                          std::chrono::milliseconds timeout);
 
 }  // namespace flareq::wire

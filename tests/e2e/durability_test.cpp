@@ -101,7 +101,8 @@ TEST(durability, max_db_bytes_counts_the_wal_too) {
   std::uintmax_t largest = 0;
   const std::string base = "/client/v4/accounts/acc/queues/churn/messages";
   for (int i = 0; i < 1500; ++i) {
-    ASSERT_EQ(client.post(push_path("acc", "churn"), text_message(2'000)).status, 200u) << i;
+    auto pushed = client.post(push_path("acc", "churn"), text_message(2'000));
+    ASSERT_EQ(pushed.status, 200u) << i << " " << pushed.body;
     auto pulled = client.post(base + "/pull", R"({"batch_size":1})").json();
     auto lease = pulled.at("result").at("messages").at(0).at("lease_id").as_string();
     auto ack = R"({"acks":[{"lease_id":")" + std::string(lease) + "\"}]}";

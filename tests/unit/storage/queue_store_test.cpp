@@ -146,9 +146,11 @@ TEST_F(strict_store_test, unknown_queue_is_not_found_and_not_created) {
   } catch (const store_error& e) {
     EXPECT_EQ(e.code(), store_errc::queue_not_found);
   }
-  auto q = db.prepare("SELECT count(*) FROM queues");
+  // Only the declared queues exist (made at the account's first use).
+  auto q = db.prepare(
+      "SELECT group_concat(queue_id) FROM (SELECT queue_id FROM queues ORDER BY queue_id)");
   q->step();
-  EXPECT_EQ(q->column_int64(0), 0);
+  EXPECT_EQ(q->column_text(0), "jobid,orders");
 }
 
 TEST_F(strict_store_test, declared_queues_exist_in_every_account) {
@@ -254,10 +256,10 @@ TEST_F(strict_store_test, a_declared_queue_whose_name_was_taken_is_not_found) {
                   std::function<void()>([&] { push("jobid", text("x"), "a1"); })}) {
     try {
       op();
-      FAIL() << "expected queue_not_found";
+      FAIL() << "expected declared_name_taken";
     } catch (const store_error& e) {
-      EXPECT_EQ(e.code(), store_errc::queue_not_found);
-      EXPECT_NE(std::string(e.what()).find("belongs to queue"), std::string::npos) << e.what();
+      EXPECT_EQ(e.code(), store_errc::declared_name_taken);
+      EXPECT_NE(std::string(e.what()).find("has its name"), std::string::npos) << e.what();
     }
   }
 }
@@ -323,6 +325,46 @@ TEST(queue_store_upgrade, messages_delivered_before_lease_history_accept_their_l
   ack_result r = store.ack("acc", "q", {id + "." + std::string(32, 'b')}, {});
   EXPECT_EQ(r.ack_count, 1);
   EXPECT_TRUE(r.warnings.empty());
+}
+
+// A declared queue is the one its name means from an account's first use
+// on: a dead-letter queue or a lenient push of that name finds it, never a
+// new queue that would hide it.
+TEST(declared_queue_names, are_taken_by_the_declared_queue_first) {
+  database db = database::open(":memory:");
+  migrate(db);
+  fake_clock clock(start_us);
+  seeded_random random(3);
+  queue_store store(
+      db, clock, random,
+      {.lenient = true,
+       .declared = {{"orders", "orders"}, {"orders-dlq", "DLQPROD"}, {"foo", "ID1"}}});
+  consumer_input c;
+  c.type = consumer_type::http_pull;
+  c.dead_letter_queue = "orders-dlq";
+  store.create_consumer("a1", "orders", c);
+  EXPECT_EQ(store.get_queue("a1", "DLQPROD").queue_name, "orders-dlq");
+  EXPECT_EQ(store.list_queues("a1", {}, 1, 100).total_count, 3);
+  // A lenient push to the declared name (not its id) in a fresh account.
+  new_message m{content_type::text, "x", std::nullopt};
+  try {
+    store.push("a2", "foo", std::span(&m, 1));
+    FAIL() << "a queue named foo would hide the declared one";
+  } catch (const store_error& e) {
+    EXPECT_EQ(e.code(), store_errc::queue_name_taken);
+  }
+  EXPECT_EQ(store.push("a2", "ID1", std::span(&m, 1)).backlog_count, 1);
+  // Provisioning: a file queue renamed along with a new consumer is checked
+  // against that consumer, not the old one.
+  queue_record q1 = store.create_queue("a3", "q1", {});
+  c.dead_letter_queue = "b";
+  store.create_consumer("a3", q1.queue_id, c);
+  store.delete_queue("a3", store.list_queues("a3", {"b"}, 1, 1).queues.at(0).queue_id);
+  consumer_input replacement = c;
+  replacement.dead_letter_queue = "c";
+  store.provision({"a3", {{"b", q1.queue_id, {}, replacement}}});
+  EXPECT_EQ(store.get_queue("a3", q1.queue_id).queue_name, "b");
+  EXPECT_EQ(store.get_queue("a3", q1.queue_id).consumer->input.dead_letter_queue, "c");
 }
 
 TEST_F(queue_store_test, ready_after_migration) {

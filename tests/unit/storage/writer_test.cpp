@@ -96,6 +96,31 @@ TEST_F(writer_test, jobs_from_many_threads_all_commit) {
   EXPECT_LE(stats.commits, 400u);
 }
 
+// Group commit, proved: with the writer held by a first job, the 50 jobs
+// queued meanwhile commit together, in one transaction after the first's.
+TEST_F(writer_test, jobs_queued_while_the_writer_is_busy_commit_as_one_group) {
+  writer w(db, store);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::promise<void> started;
+  auto first = submit(w, [gate, &started](queue_store&) {
+    started.set_value();
+    gate.wait();
+  });
+  started.get_future().wait();
+  std::vector<std::future<std::exception_ptr>> queued;
+  for (int i = 0; i < 50; ++i) {
+    queued.push_back(submit(w, [i](queue_store& s) { push_one(s, std::to_string(i)); }));
+  }
+  release.set_value();
+  EXPECT_FALSE(first.get());
+  for (auto& done : queued) EXPECT_FALSE(done.get());
+  w.stop();
+  EXPECT_EQ(w.stats().jobs, 51u);
+  EXPECT_EQ(w.stats().commits, 2u);
+  EXPECT_EQ(count_rows(), 50);
+}
+
 TEST_F(writer_test, a_failing_job_rolls_back_alone) {
   writer w(db, store);
   // Hold the writer in a first job so the next three run in one group.
