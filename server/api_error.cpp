@@ -49,6 +49,17 @@ constexpr entry table[] = {
     {errc::internal, 500, 15000, "Unknown internal error"},
 };
 
+// Every errc has exactly one row (a new errc without one fails to build).
+constexpr bool covers_every_errc() {
+  for (std::size_t i = 0; i < errc_count; ++i) {
+    int rows = 0;
+    for (const entry& e : table) rows += static_cast<std::size_t>(e.code) == i ? 1 : 0;
+    if (rows != 1) return false;
+  }
+  return std::size(table) == errc_count;
+}
+static_assert(covers_every_errc(), "the error table needs one row per errc");
+
 const entry& lookup(errc code) {
   for (const entry& e : table) {
     if (e.code == code) return e;

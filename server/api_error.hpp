@@ -3,6 +3,7 @@
 // Handlers throw api_error; the app renders it through the envelope.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -40,8 +41,12 @@ enum class errc {
   headers_too_large,          // 431  6003 (transport limit)
   too_many_connections,       // 503 15000 (transport limit)
   internal,                   // 500 15000
-  not_ready,                  // 503 15000 (readiness)
+  not_ready,                  // 503 15000 (readiness); stays last (errc_count)
 };
+
+// How many errc values there are: api_error.cpp checks that its table has
+// an entry for each.
+inline constexpr std::size_t errc_count = static_cast<std::size_t>(errc::not_ready) + 1;
 
 // One entry of the envelope's errors array.
 struct error_detail {

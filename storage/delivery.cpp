@@ -135,7 +135,7 @@ queue_metrics queue_store::current_metrics(std::string_view account_id, std::str
 
 std::vector<message_record> queue_store::messages(std::string_view account_id,
                                                   std::string_view queue_id) {
-  auto q = db_.prepare("SELECT " + std::string(message_columns) +
+  auto q = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
                        " FROM messages WHERE account_id = ?1 AND queue_id = ?2 ORDER BY seq");
   q->bind(1, account_id).bind(2, queue_id);
   std::vector<message_record> out;
@@ -192,7 +192,7 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
   expire(queue, now_ms);
 
   pull_result out;
-  auto ready = db_.prepare("SELECT " + std::string(message_columns) +
+  auto ready = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
                            " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
                            "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
   auto lease = db_.prepare(
@@ -376,7 +376,7 @@ std::vector<message_record> queue_store::peek(std::string_view account_id,
   queue_record queue = require_queue(account_id, queue_id);
   std::int64_t now_ms = clock_.now_ms();
   expire(queue, now_ms);
-  auto q = db_.prepare("SELECT " + std::string(message_columns) +
+  auto q = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
                        " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
                        "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
   q->bind(1, account_id).bind(2, queue_id).bind(3, now_ms).bind(4, batch_size);

@@ -47,7 +47,7 @@ queue_store::queue_store(database& db, clock& clock, random_source& random, stor
 
 std::optional<queue_record> queue_store::find_queue_row(std::string_view account_id,
                                                         std::string_view queue_id) {
-  auto q = db_.prepare("SELECT " + std::string(queue_columns) +
+  auto q = db_.prepare("SELECT " FLAREQ_QUEUE_COLUMNS
                        " FROM queues WHERE account_id = ?1 AND queue_id = ?2");
   q->bind(1, account_id).bind(2, queue_id);
   if (!q->step()) return std::nullopt;
@@ -180,7 +180,7 @@ queue_page queue_store::list_queues(std::string_view account_id,
   queue_page out;
   // Filtering by name stays in SQL via json-free binding: one query per name
   // would lose the order, so the names are checked here instead.
-  auto q = db_.prepare("SELECT " + std::string(queue_columns) +
+  auto q = db_.prepare("SELECT " FLAREQ_QUEUE_COLUMNS
                        " FROM queues WHERE account_id = ?1 ORDER BY created_us, rowid");
   q->bind(1, account_id);
   std::int64_t first = (page - 1) * per_page;
@@ -267,7 +267,7 @@ std::optional<std::int64_t> queue_store::purge_started_us(std::string_view accou
 std::vector<queue_overview> queue_store::all_queues() {
   std::vector<queue_record> queues;
   {
-    auto q = db_.prepare("SELECT " + std::string(queue_columns) +
+    auto q = db_.prepare("SELECT " FLAREQ_QUEUE_COLUMNS
                          " FROM queues ORDER BY account_id, created_us, rowid");
     while (q->step()) queues.push_back(read_queue(*q));
   }
@@ -284,7 +284,7 @@ message_page queue_store::inspect_messages(std::string_view account_id, std::str
                                            std::int64_t page, std::int64_t per_page) {
   message_page out;
   out.total_count = metrics(account_id, queue_id).backlog_count;
-  auto q = db_.prepare("SELECT " + std::string(message_columns) +
+  auto q = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
                        ", lease_id IS NOT NULL FROM messages WHERE account_id = ?1 AND "
                        "queue_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4");
   q->bind(1, account_id).bind(2, queue_id).bind(3, per_page).bind(4, (page - 1) * per_page);

@@ -17,9 +17,16 @@ namespace flareq::storage::rows {
                     "no queue has id " + std::string(queue_id) + " in this account");
 }
 
-constexpr std::string_view queue_columns =
-    "account_id, queue_id, queue_name, created_us, modified_us, delivery_delay, "
-    "delivery_paused, message_retention_period";
+// The column lists as macros, so that each statement is one string literal
+// made at compile time ("SELECT " FLAREQ_QUEUE_COLUMNS " FROM queues ...").
+#define FLAREQ_QUEUE_COLUMNS                                                    \
+  "account_id, queue_id, queue_name, created_us, modified_us, delivery_delay, " \
+  "delivery_paused, message_retention_period"
+#define FLAREQ_MESSAGE_COLUMNS                                                                 \
+  "id, content_type, body, size_bytes, timestamp_ms, delay_seconds, visible_at_ms, attempts, " \
+  "seq"
+
+constexpr std::string_view queue_columns = FLAREQ_QUEUE_COLUMNS;
 
 inline queue_record read_queue(statement& s) {
   queue_record q;
@@ -34,9 +41,7 @@ inline queue_record read_queue(statement& s) {
   return q;
 }
 
-constexpr std::string_view message_columns =
-    "id, content_type, body, size_bytes, timestamp_ms, delay_seconds, visible_at_ms, attempts, "
-    "seq";
+constexpr std::string_view message_columns = FLAREQ_MESSAGE_COLUMNS;
 
 inline message_record read_message(statement& s, std::string_view account_id,
                                    std::string_view queue_id) {

@@ -10,8 +10,10 @@
 namespace flareq::storage {
 namespace {
 
-constexpr std::string_view subscription_columns =
-    "subscription_id, name, enabled, source, events, queue_id, created_us, modified_us";
+#define FLAREQ_SUBSCRIPTION_COLUMNS \
+  "subscription_id, name, enabled, source, events, queue_id, created_us, modified_us"
+
+constexpr std::string_view subscription_columns = FLAREQ_SUBSCRIPTION_COLUMNS;
 
 subscription_record read_subscription(statement& s) {
   subscription_record r;
@@ -98,7 +100,7 @@ subscription_page queue_store::list_subscriptions(std::string_view account_id,
 
 subscription_record queue_store::get_subscription(std::string_view account_id,
                                                   std::string_view subscription_id) {
-  auto q = db_.prepare("SELECT " + std::string(subscription_columns) +
+  auto q = db_.prepare("SELECT " FLAREQ_SUBSCRIPTION_COLUMNS
                        " FROM subscriptions WHERE account_id = ?1 AND subscription_id = ?2");
   q->bind(1, account_id).bind(2, subscription_id);
   if (!q->step()) {

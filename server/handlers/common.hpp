@@ -22,10 +22,11 @@ enum class plane { message, control };
 [[noreturn]] void rethrow_store_error(const storage::store_error& e, plane p);
 
 // Runs op on the writer (see call_storage) with storage outcomes as API
-// errors. Pass a named op: a lambda temporary inside co_await is destroyed
-// twice by GCC 12.
+// errors. op is taken by lvalue reference, so it must be a named variable of
+// the caller's: a lambda temporary inside co_await is destroyed twice by
+// GCC 12, and this signature cannot be called with one.
 template <class T, class Fn>
-boost::asio::awaitable<T> run_store(handler_context& ctx, plane p, Fn op) {
+boost::asio::awaitable<T> run_store(handler_context& ctx, plane p, Fn& op) {
   try {
     co_return co_await call_storage<T>(ctx.writer, std::move(op));
   } catch (const storage::store_error& e) {

@@ -13,8 +13,7 @@ namespace json = boost::json;
 boost::asio::awaitable<handler_result> inspect_queues(handler_context& ctx, const http_request&,
                                                       const route_params&) {
   auto op = [](storage::queue_store& store) { return store.all_queues(); };
-  auto all =
-      co_await run_store<std::vector<storage::queue_overview>>(ctx, plane::control, std::move(op));
+  auto all = co_await run_store<std::vector<storage::queue_overview>>(ctx, plane::control, op);
   json::array out;
   for (const auto& q : all) {
     json::value v = queue_json(q.queue);
@@ -36,7 +35,7 @@ boost::asio::awaitable<handler_result> inspect_messages(handler_context& ctx,
              per_page](storage::queue_store& store) {
     return store.inspect_messages(account, queue, page, per_page);
   };
-  auto found = co_await run_store<storage::message_page>(ctx, plane::control, std::move(op));
+  auto found = co_await run_store<storage::message_page>(ctx, plane::control, op);
   static constexpr const char* states[] = {"ready", "delayed", "leased"};
   json::array messages;
   for (const storage::inspected_message& i : found.messages) {
@@ -66,7 +65,7 @@ boost::asio::awaitable<handler_result> inspect_messages(handler_context& ctx,
 boost::asio::awaitable<handler_result> reset_all(handler_context& ctx, const http_request&,
                                                  const route_params&) {
   auto op = [](storage::queue_store& store) { return store.reset(); };
-  auto removed = co_await run_store<storage::reset_counts>(ctx, plane::control, std::move(op));
+  auto removed = co_await run_store<storage::reset_counts>(ctx, plane::control, op);
   co_return json::value{{"queues_deleted", removed.queues}, {"messages_deleted", removed.messages}};
 }
 

@@ -141,8 +141,7 @@ boost::asio::awaitable<handler_result> push_message(handler_context& ctx, const 
              message = std::move(message)](storage::queue_store& store) {
     return store.push(account, queue, std::span(&message, 1));
   };
-  co_return metrics_result(
-      co_await run_store<storage::queue_metrics>(ctx, plane::message, std::move(op)));
+  co_return metrics_result(co_await run_store<storage::queue_metrics>(ctx, plane::message, op));
 }
 
 boost::asio::awaitable<handler_result> push_batch(handler_context& ctx, const http_request& req,
@@ -152,8 +151,7 @@ boost::asio::awaitable<handler_result> push_batch(handler_context& ctx, const ht
              messages = std::move(messages)](storage::queue_store& store) {
     return store.push(account, queue, messages);
   };
-  co_return metrics_result(
-      co_await run_store<storage::queue_metrics>(ctx, plane::message, std::move(op)));
+  co_return metrics_result(co_await run_store<storage::queue_metrics>(ctx, plane::message, op));
 }
 
 boost::asio::awaitable<handler_result> pull_messages(handler_context& ctx, const http_request& req,
@@ -168,8 +166,7 @@ boost::asio::awaitable<handler_result> pull_messages(handler_context& ctx, const
              timeout](storage::queue_store& store) {
     return store.pull(account, queue, batch_size, timeout);
   };
-  storage::pull_result pulled =
-      co_await run_store<storage::pull_result>(ctx, plane::message, std::move(op));
+  storage::pull_result pulled = co_await run_store<storage::pull_result>(ctx, plane::message, op);
   json::array messages;
   for (const storage::leased_message& m : pulled.messages) {
     json::object o = message_json(m.message);
@@ -201,8 +198,7 @@ boost::asio::awaitable<handler_result> ack_messages(handler_context& ctx, const 
              retries = std::move(retries)](storage::queue_store& store) {
     return store.ack(account, queue, acks, retries);
   };
-  storage::ack_result done =
-      co_await run_store<storage::ack_result>(ctx, plane::message, std::move(op));
+  storage::ack_result done = co_await run_store<storage::ack_result>(ctx, plane::message, op);
   json::object warnings;
   for (const auto& [lease, reason] : done.warnings) warnings[lease] = reason;
   co_return json::value{{"ackCount", done.ack_count},
@@ -218,8 +214,7 @@ boost::asio::awaitable<handler_result> peek_messages(handler_context& ctx, const
                                 .value_or(default_pull_batch);
   auto op = [account = account_of(params), queue = queue_of(params), batch_size](
                 storage::queue_store& store) { return store.peek(account, queue, batch_size); };
-  auto peeked =
-      co_await run_store<std::vector<storage::message_record>>(ctx, plane::message, std::move(op));
+  auto peeked = co_await run_store<std::vector<storage::message_record>>(ctx, plane::message, op);
   json::array messages;
   for (const storage::message_record& m : peeked) {
     json::object o = message_json(m);
@@ -242,7 +237,7 @@ boost::asio::awaitable<handler_result> purge_messages(handler_context& ctx, cons
   }
   auto op = [account = account_of(params), queue = queue_of(params), refs = std::move(refs)](
                 storage::queue_store& store) { return store.purge_messages(account, queue, refs); };
-  auto done = co_await run_store<storage::purge_refs_result>(ctx, plane::message, std::move(op));
+  auto done = co_await run_store<storage::purge_refs_result>(ctx, plane::message, op);
   json::object warnings;
   for (const auto& [ref, reason] : done.warnings) warnings[ref] = reason;
   co_return json::value{{"errors", json::array()}, {"warnings", std::move(warnings)}};
@@ -253,8 +248,7 @@ boost::asio::awaitable<handler_result> queue_metrics(handler_context& ctx, const
   auto op = [account = account_of(params), queue = queue_of(params)](storage::queue_store& store) {
     return store.metrics(account, queue);
   };
-  co_return metrics_json(
-      co_await run_store<storage::queue_metrics>(ctx, plane::message, std::move(op)));
+  co_return metrics_json(co_await run_store<storage::queue_metrics>(ctx, plane::message, op));
 }
 
 }  // namespace flareq::handlers

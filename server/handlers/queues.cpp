@@ -50,8 +50,7 @@ boost::asio::awaitable<handler_result> list_queues(handler_context& ctx, const h
              per_page](storage::queue_store& store) {
     return store.list_queues(account, names, page, per_page);
   };
-  storage::queue_page found =
-      co_await run_store<storage::queue_page>(ctx, plane::control, std::move(op));
+  storage::queue_page found = co_await run_store<storage::queue_page>(ctx, plane::control, op);
   json::array queues;
   for (const auto& q : found.queues) queues.push_back(queue_json(q));
   handler_result out(queues);
@@ -69,8 +68,7 @@ boost::asio::awaitable<handler_result> create_queue(handler_context& ctx, const 
              settings](storage::queue_store& store) {
     return store.create_queue(account, name, settings);
   };
-  co_return queue_json(
-      co_await run_store<storage::queue_record>(ctx, plane::control, std::move(op)));
+  co_return queue_json(co_await run_store<storage::queue_record>(ctx, plane::control, op));
 }
 
 boost::asio::awaitable<handler_result> get_queue(handler_context& ctx, const http_request&,
@@ -78,8 +76,7 @@ boost::asio::awaitable<handler_result> get_queue(handler_context& ctx, const htt
   auto op = [account = account_of(params), queue = queue_of(params)](storage::queue_store& store) {
     return store.get_queue(account, queue);
   };
-  co_return queue_json(
-      co_await run_store<storage::queue_record>(ctx, plane::control, std::move(op)));
+  co_return queue_json(co_await run_store<storage::queue_record>(ctx, plane::control, op));
 }
 
 namespace {
@@ -100,8 +97,7 @@ boost::asio::awaitable<handler_result> update_queue(handler_context& ctx, const 
     if (merge) base = store.get_queue(account, queue).settings;
     return store.update_queue(account, queue, name, patch.over(base));
   };
-  co_return queue_json(
-      co_await run_store<storage::queue_record>(ctx, plane::control, std::move(op)));
+  co_return queue_json(co_await run_store<storage::queue_record>(ctx, plane::control, op));
 }
 
 }  // namespace
@@ -122,7 +118,7 @@ boost::asio::awaitable<handler_result> delete_queue(handler_context& ctx, const 
     store.delete_queue(account, queue);
     return true;
   };
-  co_await run_store<bool>(ctx, plane::control, std::move(op));
+  co_await run_store<bool>(ctx, plane::control, op);
   co_return handler_result();
 }
 
@@ -136,8 +132,7 @@ boost::asio::awaitable<handler_result> start_purge(handler_context& ctx, const h
   auto op = [account = account_of(params), queue = queue_of(params)](storage::queue_store& store) {
     return store.purge_queue(account, queue);
   };
-  co_return queue_json(
-      co_await run_store<storage::queue_record>(ctx, plane::control, std::move(op)));
+  co_return queue_json(co_await run_store<storage::queue_record>(ctx, plane::control, op));
 }
 
 boost::asio::awaitable<handler_result> purge_status(handler_context& ctx, const http_request&,
@@ -145,8 +140,7 @@ boost::asio::awaitable<handler_result> purge_status(handler_context& ctx, const 
   auto op = [account = account_of(params), queue = queue_of(params)](storage::queue_store& store) {
     return store.purge_started_us(account, queue);
   };
-  auto started =
-      co_await run_store<std::optional<std::int64_t>>(ctx, plane::control, std::move(op));
+  auto started = co_await run_store<std::optional<std::int64_t>>(ctx, plane::control, op);
   // A purge completes within its own transaction: once started, it is complete.
   co_return json::value{
       {"started_at", started ? json::value(storage::format_rfc3339_us(*started)) : nullptr},
@@ -159,8 +153,7 @@ boost::asio::awaitable<handler_result> list_consumers(handler_context& ctx, cons
   auto op = [account = account_of(params), queue = queue_of(params)](storage::queue_store& store) {
     return store.list_consumers(account, queue);
   };
-  auto found =
-      co_await run_store<std::vector<storage::consumer_record>>(ctx, plane::control, std::move(op));
+  auto found = co_await run_store<std::vector<storage::consumer_record>>(ctx, plane::control, op);
   json::array out;
   for (const auto& c : found) out.push_back(consumer_json(c, false));
   handler_result result(out);
@@ -179,8 +172,8 @@ boost::asio::awaitable<handler_result> create_consumer(handler_context& ctx,
       read_consumer_input(parse_json_body(req.body), ctx.settings.max_delay_seconds);
   auto op = [account = account_of(params), queue = queue_of(params), in = std::move(in)](
                 storage::queue_store& store) { return store.create_consumer(account, queue, in); };
-  co_return consumer_json(
-      co_await run_store<storage::consumer_record>(ctx, plane::control, std::move(op)), false);
+  co_return consumer_json(co_await run_store<storage::consumer_record>(ctx, plane::control, op),
+                          false);
 }
 
 boost::asio::awaitable<handler_result> get_consumer(handler_context& ctx, const http_request&,
@@ -189,8 +182,8 @@ boost::asio::awaitable<handler_result> get_consumer(handler_context& ctx, const 
              consumer = consumer_of(params)](storage::queue_store& store) {
     return store.get_consumer(account, queue, consumer);
   };
-  co_return consumer_json(
-      co_await run_store<storage::consumer_record>(ctx, plane::control, std::move(op)), false);
+  co_return consumer_json(co_await run_store<storage::consumer_record>(ctx, plane::control, op),
+                          false);
 }
 
 boost::asio::awaitable<handler_result> put_consumer(handler_context& ctx, const http_request& req,
@@ -201,8 +194,8 @@ boost::asio::awaitable<handler_result> put_consumer(handler_context& ctx, const 
              in = std::move(in)](storage::queue_store& store) {
     return store.put_consumer(account, queue, consumer, in);
   };
-  co_return consumer_json(
-      co_await run_store<storage::consumer_record>(ctx, plane::control, std::move(op)), false);
+  co_return consumer_json(co_await run_store<storage::consumer_record>(ctx, plane::control, op),
+                          false);
 }
 
 boost::asio::awaitable<handler_result> delete_consumer(handler_context& ctx, const http_request&,
@@ -212,7 +205,7 @@ boost::asio::awaitable<handler_result> delete_consumer(handler_context& ctx, con
     store.delete_consumer(account, queue, consumer);
     return true;
   };
-  co_await run_store<bool>(ctx, plane::control, std::move(op));
+  co_await run_store<bool>(ctx, plane::control, op);
   co_return handler_result();
 }
 

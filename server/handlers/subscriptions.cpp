@@ -183,7 +183,7 @@ boost::asio::awaitable<handler_result> list_subscriptions(handler_context& ctx,
   auto op = [account = account_of(params), query](storage::queue_store& store) {
     return store.list_subscriptions(account, query);
   };
-  auto found = co_await run_store<storage::subscription_page>(ctx, plane::control, std::move(op));
+  auto found = co_await run_store<storage::subscription_page>(ctx, plane::control, op);
   json::array out;
   for (const auto& s : found.subscriptions) out.push_back(subscription_json(s));
   handler_result result(std::move(out));
@@ -213,7 +213,7 @@ boost::asio::awaitable<handler_result> create_subscription(handler_context& ctx,
     return store.create_subscription(account, in);
   };
   co_return subscription_json(
-      co_await run_store<storage::subscription_record>(ctx, plane::control, std::move(op)));
+      co_await run_store<storage::subscription_record>(ctx, plane::control, op));
 }
 
 boost::asio::awaitable<handler_result> get_subscription(handler_context& ctx, const http_request&,
@@ -221,7 +221,7 @@ boost::asio::awaitable<handler_result> get_subscription(handler_context& ctx, co
   auto op = [account = account_of(params), id = subscription_of(params)](
                 storage::queue_store& store) { return store.get_subscription(account, id); };
   co_return subscription_json(
-      co_await run_store<storage::subscription_record>(ctx, plane::control, std::move(op)));
+      co_await run_store<storage::subscription_record>(ctx, plane::control, op));
 }
 
 boost::asio::awaitable<handler_result> edit_subscription(handler_context& ctx,
@@ -246,7 +246,7 @@ boost::asio::awaitable<handler_result> edit_subscription(handler_context& ctx,
     return store.update_subscription(account, id, patch);
   };
   co_return subscription_json(
-      co_await run_store<storage::subscription_record>(ctx, plane::control, std::move(op)));
+      co_await run_store<storage::subscription_record>(ctx, plane::control, op));
 }
 
 boost::asio::awaitable<handler_result> delete_subscription(handler_context& ctx,
@@ -255,7 +255,7 @@ boost::asio::awaitable<handler_result> delete_subscription(handler_context& ctx,
   auto op = [account = account_of(params), id = subscription_of(params)](
                 storage::queue_store& store) { return store.delete_subscription(account, id); };
   co_return subscription_json(
-      co_await run_store<storage::subscription_record>(ctx, plane::control, std::move(op)));
+      co_await run_store<storage::subscription_record>(ctx, plane::control, op));
 }
 
 }  // namespace flareq::handlers
