@@ -159,7 +159,7 @@ const options::option option_table[] = {
    "largest request body; larger ones get 413/10205",
    [](const po::variables_map& vm, config& c) {
      c.max_body_bytes =
-         static_cast<std::size_t>(number_in(vm, "max-body-bytes", 256 * 1024, 64 * 1024 * 1024));
+         static_cast<std::size_t>(number_in(vm, "max-body-bytes", std::int64_t{256} * 1024, std::int64_t{64} * 1024 * 1024));
    }},
   // At most 65536: Beast 1.81 cannot hold a field of more than 65,533 bytes.
   {"max-header-bytes", "FLAREQ_MAX_HEADER_BYTES", "max_header_bytes", kind::number, "N", "16384",
@@ -189,7 +189,7 @@ const options::option option_table[] = {
    [](const po::variables_map& vm, config& c) {
      std::int64_t db_bytes = vm["max-db-bytes"].as<std::int64_t>();
      // Below 256 KiB an empty database leaves too little room to push.
-     if (db_bytes != 0 && db_bytes < 256 * 1024) {
+     if (db_bytes != 0 && db_bytes < std::int64_t{256} * 1024) {
        fail("max-db-bytes", "must be 0 or at least 262144");
      }
      c.max_db_bytes = static_cast<std::size_t>(db_bytes);

@@ -45,9 +45,9 @@ json::value parse_json_body(std::string_view body, bool empty_is_object) {
   return v;
 }
 
-const json::object& require_object(const json::value& v, errc shape, std::string_view what) {
+const json::object& require_object(const json::value& v, errc bad, std::string_view what) {
   const json::object* o = v.if_object();
-  if (o == nullptr) throw api_error(shape, std::string(what) + " must be a JSON object");
+  if (o == nullptr) throw api_error(bad, std::string(what) + " must be a JSON object");
   return *o;
 }
 

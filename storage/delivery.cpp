@@ -28,7 +28,6 @@ bool is_hex32(std::string_view s) {
 
 }  // namespace
 
-using rows::message_columns;
 using rows::queue_missing;
 using rows::read_message;
 

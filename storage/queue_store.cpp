@@ -14,9 +14,7 @@
 
 namespace flareq::storage {
 
-using rows::message_columns;
 using rows::optional_column;
-using rows::queue_columns;
 using rows::queue_missing;
 using rows::read_message;
 using rows::read_queue;

@@ -57,7 +57,7 @@ std::string random_prefix() {
 
 // Bytes read and thrown away after an error answer, at most, and for how
 // long (RFC 9112 §9.6: a lingering close lets the client read the answer).
-constexpr std::size_t linger_bytes = 64 * 1024 * 1024;
+constexpr std::size_t linger_bytes = std::size_t{64} * 1024 * 1024;
 // Connections over --max-connections linger too, briefly and only this many
 // at once: the rest are closed at once, so that they cannot hold descriptors.
 constexpr int max_lingering_turned_away = 16;
@@ -190,7 +190,7 @@ struct http_server::impl {
     // A short linger so the client reads the 503, for a few at a time only:
     // these connections are outside --max-connections.
     if (lingering_turned_away.fetch_add(1) < max_lingering_turned_away) {
-      co_await linger(*conn, 64 * 1024, turned_away_linger);
+      co_await linger(*conn, std::size_t{64} * 1024, turned_away_linger);
     }
     lingering_turned_away.fetch_sub(1);
     conn->stream.close();
@@ -204,7 +204,7 @@ struct http_server::impl {
     boost::system::error_code ec;
     conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     conn.stream.expires_after(how_long);
-    std::vector<char> sink(16 * 1024);
+    std::vector<char> sink(std::size_t{16} * 1024);
     for (std::size_t drained = 0; drained < most;) {
       auto [read_ec, n] = co_await conn.stream.async_read_some(asio::buffer(sink),
                                                                asio::as_tuple(asio::use_awaitable));
