@@ -23,7 +23,6 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -47,13 +46,6 @@ struct connection {
   beast::tcp_stream stream;
   bool busy = false;  // a request is being handled or answered
 };
-
-std::string random_prefix() {
-  std::random_device device;
-  char out[17];
-  std::snprintf(out, sizeof out, "%08x", static_cast<unsigned>(device()));
-  return out;
-}
 
 // Bytes read and thrown away after an error answer, at most, and for how
 // long (RFC 9112 §9.6: a lingering close lets the client read the answer).
@@ -97,7 +89,7 @@ struct http_server::impl {
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   // Request ids: a random prefix per process, then a counter.
-  std::string id_prefix = random_prefix();
+  std::string id_prefix = request_id_prefix();
   std::atomic<std::uint64_t> request_counter{1};
   std::atomic<int> lingering_turned_away{0};
 
@@ -190,27 +182,10 @@ struct http_server::impl {
     // A short linger so the client reads the 503, for a few at a time only:
     // these connections are outside --max-connections.
     if (lingering_turned_away.fetch_add(1) < max_lingering_turned_away) {
-      co_await linger(*conn, std::size_t{64} * 1024, turned_away_linger);
+      co_await linger(conn->stream, std::size_t{64} * 1024, turned_away_linger);
     }
     lingering_turned_away.fetch_sub(1);
     conn->stream.close();
-  }
-
-  // After an error answer with "Connection: close": stop sending, then read
-  // and drop what the client still sends (a body it had started, say) for a
-  // while, so that closing does not reset the connection under the answer.
-  asio::awaitable<void> linger(connection& conn, std::size_t most = linger_bytes,
-                               std::chrono::milliseconds how_long = linger_time) {
-    boost::system::error_code ec;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn.stream.expires_after(how_long);
-    std::vector<char> sink(std::size_t{16} * 1024);
-    for (std::size_t drained = 0; drained < most;) {
-      auto [read_ec, n] = co_await conn.stream.async_read_some(asio::buffer(sink),
-                                                               asio::as_tuple(asio::use_awaitable));
-      if (read_ec) break;
-      drained += n;
-    }
   }
 
   // Answers an error found before the request could be handled, then
@@ -221,7 +196,7 @@ struct http_server::impl {
     http_response res = handler.reject(req, error, started);
     co_await write_answer(conn.stream, version, res, false, req.request_id, req.method == "HEAD",
                           limits.request_timeout);
-    co_await linger(conn);
+    co_await linger(conn.stream, linger_bytes, linger_time);
   }
 
   asio::awaitable<void> serve_requests(connection& conn) {

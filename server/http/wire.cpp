@@ -7,6 +7,8 @@
 #include <boost/beast/core/string.hpp>
 #include <cstdio>
 #include <ctime>
+#include <random>
+#include <vector>
 
 namespace flareq::wire {
 namespace beast = boost::beast;
@@ -154,6 +156,27 @@ boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsi
         co_await http::async_write(stream, out, boost::asio::as_tuple(boost::asio::use_awaitable));
   }
   co_return !ec;
+}
+
+boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream, std::size_t most,
+                                    std::chrono::milliseconds how_long) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  stream.expires_after(how_long);
+  std::vector<char> sink(std::size_t{16} * 1024);
+  for (std::size_t drained = 0; drained < most;) {
+    auto [read_ec, n] = co_await stream.async_read_some(
+        boost::asio::buffer(sink), boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (read_ec) break;
+    drained += n;
+  }
+}
+
+std::string request_id_prefix() {
+  std::random_device device;
+  char out[17];
+  std::snprintf(out, sizeof out, "%08x", static_cast<unsigned>(device()));
+  return out;
 }
 
 }  // namespace flareq::wire

@@ -56,4 +56,14 @@ boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsi
                                           const std::string& request_id, bool head,
                                           std::chrono::milliseconds timeout);
 
+// After an error answer with "Connection: close": stops sending, then reads
+// and drops what the client still sends (a body it had started, say), at
+// most `most` bytes for `how_long`, so that closing does not reset the
+// connection under the answer (RFC 9112 §9.6).
+boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream, std::size_t most,
+                                    std::chrono::milliseconds how_long);
+
+// Eight random hex digits: the start of this process's request ids.
+std::string request_id_prefix();
+
 }  // namespace flareq::wire
