@@ -54,8 +54,8 @@ std::int64_t number_in(const po::variables_map& vm, const char* flag, std::int64
                        std::int64_t hi) {
   std::int64_t n = vm[flag].as<std::int64_t>();
   if (n < lo || n > hi) {
-    options::fail(flag, "must be " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " +
-                            std::to_string(n));
+    options::fail(flag, "must be " + std::to_string(lo) + " to " + std::to_string(hi) +
+                            (std::string_view(flag) == "port" ? ", not " + std::to_string(n) : ""));
   }
   return n;
 }

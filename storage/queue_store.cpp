@@ -202,11 +202,12 @@ queue_record queue_store::get_queue(std::string_view account_id, std::string_vie
 
 queue_record queue_store::update_queue(std::string_view account_id, std::string_view queue_id,
                                        std::optional<std::string> name,
-                                       const queue_settings& settings) {
+                                       const queue_settings& settings, bool check_dead_letter) {
   queue_record current = require_queue(account_id, queue_id);
   if (name && *name != current.queue_name) {
     ensure_name_free(account_id, *name);
-    if (current.consumer && current.consumer->input.dead_letter_queue == *name) {
+    if (check_dead_letter && current.consumer &&
+        current.consumer->input.dead_letter_queue == *name) {
       throw store_error(store_errc::dead_letter_loop,
                         "the queue's consumer has dead_letter_queue " + *name +
                             ": renamed so, the queue would be its own dead-letter queue");
@@ -328,9 +329,14 @@ void queue_store::provision(const account_spec& account) {
       if (spec.consumer) write(q);
       continue;
     }
-    // The file's consumer first: a rename is checked against it, not the old one.
-    if (spec.consumer) write(*queue);
-    update_queue(account.id, queue->queue_id, spec.name, spec.settings);
+    // A rename is checked against the file's consumer, not the one it replaces.
+    if (spec.consumer && spec.consumer->dead_letter_queue == spec.name) {
+      throw store_error(store_errc::dead_letter_loop,
+                        "queue " + spec.name + ": dead_letter_queue is the queue itself");
+    }
+    queue_record q = update_queue(account.id, queue->queue_id, spec.name, spec.settings,
+                                  /*check_dead_letter=*/!spec.consumer);
+    if (spec.consumer) write(q);
   }
 }
 

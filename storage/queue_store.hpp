@@ -279,9 +279,12 @@ class queue_store {
   queue_page list_queues(std::string_view account_id, const std::vector<std::string>& names,
                          std::int64_t page, std::int64_t per_page);
   queue_record get_queue(std::string_view account_id, std::string_view queue_id);
-  // Sets the name (when given) and every setting.
+  // Sets the name (when given) and every setting. A rename to the name of
+  // the queue's consumer's dead-letter queue is store_error(dead_letter_loop)
+  // unless check_dead_letter is false (provisioning replaces that consumer).
   queue_record update_queue(std::string_view account_id, std::string_view queue_id,
-                            std::optional<std::string> name, const queue_settings& settings);
+                            std::optional<std::string> name, const queue_settings& settings,
+                            bool check_dead_letter = true);
   void delete_queue(std::string_view account_id, std::string_view queue_id);
   // Deletes every message of the queue and records when.
   queue_record purge_queue(std::string_view account_id, std::string_view queue_id);

@@ -367,6 +367,30 @@ TEST(declared_queue_names, are_taken_by_the_declared_queue_first) {
   EXPECT_EQ(store.get_queue("a3", q1.queue_id).consumer->input.dead_letter_queue, "c");
 }
 
+// A config file that renames a queue may point its consumer's dead-letter
+// queue at the old name: that is a new queue then, not a loop.
+TEST_F(queue_store_test, provisioning_a_rename_with_a_dead_letter_queue_of_the_old_name) {
+  store->provision({"acc", {{"alpha", "q1id", {}, std::nullopt}}});
+  consumer_input c;
+  c.type = consumer_type::http_pull;
+  c.dead_letter_queue = "alpha";
+  store->provision({"acc", {{"beta", "q1id", {}, c}}});
+  queue_record q = store->get_queue("acc", "q1id");
+  EXPECT_EQ(q.queue_name, "beta");
+  EXPECT_EQ(q.consumer->input.dead_letter_queue, "alpha");
+  auto dlq = store->list_queues("acc", {"alpha"}, 1, 1);
+  ASSERT_EQ(dlq.queues.size(), 1u);
+  EXPECT_NE(dlq.queues[0].queue_id, "q1id");
+  // A loop in the file itself is still refused.
+  c.dead_letter_queue = "gamma";
+  try {
+    store->provision({"acc", {{"gamma", "q1id", {}, c}}});
+    FAIL();
+  } catch (const store_error& e) {
+    EXPECT_EQ(e.code(), store_errc::dead_letter_loop);
+  }
+}
+
 TEST_F(queue_store_test, ready_after_migration) {
   EXPECT_TRUE(store->ready());
 }
