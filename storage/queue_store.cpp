@@ -315,18 +315,15 @@ reset_counts queue_store::reset() {
 
 void queue_store::provision(const account_spec& account) {
   materialize_declared(account.id);
+  // The queues first, then the consumers: a consumer's dead-letter queue may
+  // be a queue the file lists after it (with its fixed id).
+  std::vector<queue_record> made;
   for (const queue_spec& spec : account.queues) {
     std::optional<queue_record> queue = spec.id.empty() ? find_queue_by_name(account.id, spec.name)
                                                         : find_queue(account.id, spec.id);
-    auto write = [&](const queue_record& q) {
-      std::optional<consumer_record> current = find_consumer(account.id, q.queue_id);
-      write_consumer(account.id, q, current ? current->consumer_id : hex_id(random_),
-                     *spec.consumer, current ? current->created_us : clock_.now_us());
-    };
     if (!queue) {
-      queue_record q = insert_queue(account.id, spec.id.empty() ? hex_id(random_) : spec.id,
-                                    spec.name, spec.settings);
-      if (spec.consumer) write(q);
+      made.push_back(insert_queue(account.id, spec.id.empty() ? hex_id(random_) : spec.id,
+                                  spec.name, spec.settings));
       continue;
     }
     // A rename is checked against the file's consumer, not the one it replaces.
@@ -334,9 +331,15 @@ void queue_store::provision(const account_spec& account) {
       throw store_error(store_errc::dead_letter_loop,
                         "queue " + spec.name + ": dead_letter_queue is the queue itself");
     }
-    queue_record q = update_queue(account.id, queue->queue_id, spec.name, spec.settings,
-                                  /*check_dead_letter=*/!spec.consumer);
-    if (spec.consumer) write(q);
+    made.push_back(update_queue(account.id, queue->queue_id, spec.name, spec.settings,
+                                /*check_dead_letter=*/!spec.consumer));
+  }
+  for (std::size_t i = 0; i < account.queues.size(); ++i) {
+    const queue_spec& spec = account.queues[i];
+    if (!spec.consumer) continue;
+    std::optional<consumer_record> current = find_consumer(account.id, made[i].queue_id);
+    write_consumer(account.id, made[i], current ? current->consumer_id : hex_id(random_),
+                   *spec.consumer, current ? current->created_us : clock_.now_us());
   }
 }
 

@@ -391,6 +391,17 @@ TEST_F(queue_store_test, provisioning_a_rename_with_a_dead_letter_queue_of_the_o
   }
 }
 
+// A consumer's dead-letter queue may be a queue the file lists after it.
+TEST_F(queue_store_test, provisioning_makes_the_queues_before_the_consumers) {
+  consumer_input c;
+  c.type = consumer_type::http_pull;
+  c.dead_letter_queue = "alpha";
+  store->provision({"acc", {{"beta", "q1id", {}, c}, {"alpha", "q3id", {}, std::nullopt}}});
+  EXPECT_EQ(store->get_queue("acc", "q3id").queue_name, "alpha");
+  EXPECT_EQ(store->get_queue("acc", "q1id").consumer->input.dead_letter_queue, "alpha");
+  EXPECT_EQ(store->list_queues("acc", {}, 1, 100).total_count, 2);
+}
+
 TEST_F(queue_store_test, ready_after_migration) {
   EXPECT_TRUE(store->ready());
 }
