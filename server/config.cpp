@@ -50,12 +50,13 @@ storage::declared_queue parse_queue(const std::string& text) {
 }
 
 // Reads a whole number option as int64 and checks it is in [lo, hi].
+// name_the_value: the message ends ", not N".
 std::int64_t number_in(const po::variables_map& vm, const char* flag, std::int64_t lo,
-                       std::int64_t hi) {
+                       std::int64_t hi, bool name_the_value = false) {
   std::int64_t n = vm[flag].as<std::int64_t>();
   if (n < lo || n > hi) {
     options::fail(flag, "must be " + std::to_string(lo) + " to " + std::to_string(hi) +
-                            (std::string_view(flag) == "port" ? ", not " + std::to_string(n) : ""));
+                            (name_the_value ? ", not " + std::to_string(n) : ""));
   }
   return n;
 }
@@ -80,7 +81,7 @@ const options::option option_table[] = {
   {"port", "FLAREQ_PORT", "port", kind::number, "N", "8789",
    "listen port; 0 picks a free one, printed at start-up",
    [](const po::variables_map& vm, config& c) {
-     c.port = static_cast<std::uint16_t>(number_in(vm, "port", 0, 65535));
+     c.port = static_cast<std::uint16_t>(number_in(vm, "port", 0, 65535, true));
    }},
   {"db", "FLAREQ_DB", "db", kind::text, "PATH", "./data/flareq.db",
    "SQLite database file, created with its folder; :memory: keeps nothing",

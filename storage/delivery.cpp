@@ -146,18 +146,14 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
                               const std::optional<consumer_record>& consumer) {
   std::string dlq = consumer ? consumer->input.dead_letter_queue : std::string();
   if (dlq.empty()) {
-    auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
-    del->bind(1, seq);
-    del->run();
+    delete_message(seq);
     return;
   }
   materialize_declared(account_id);  // a declared queue of that name is the target
   std::optional<queue_record> target = find_queue_by_name(account_id, dlq);
   if (!target) target = insert_queue(account_id, hex_id(random_), dlq, {});
   // Never back into its own queue (refused when configured; kept as a guard).
-  auto from = db_.prepare("SELECT queue_id FROM messages WHERE seq = ?1");
-  from->bind(1, seq);
-  if (from->step() && from->column_text(0) == target->queue_id) {
+  if (target->queue_id == consumer->queue_id) {
     delete_message(seq);
     return;
   }

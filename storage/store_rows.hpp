@@ -26,8 +26,6 @@ namespace flareq::storage::rows {
   "id, content_type, body, size_bytes, timestamp_ms, delay_seconds, visible_at_ms, attempts, " \
   "seq"
 
-constexpr std::string_view queue_columns = FLAREQ_QUEUE_COLUMNS;
-
 inline queue_record read_queue(statement& s) {
   queue_record q;
   q.account_id = s.column_text(0);
@@ -40,8 +38,6 @@ inline queue_record read_queue(statement& s) {
   q.settings.message_retention_period = s.column_int64(7);
   return q;
 }
-
-constexpr std::string_view message_columns = FLAREQ_MESSAGE_COLUMNS;
 
 inline message_record read_message(statement& s, std::string_view account_id,
                                    std::string_view queue_id) {

@@ -13,8 +13,6 @@ namespace {
 #define FLAREQ_SUBSCRIPTION_COLUMNS \
   "subscription_id, name, enabled, source, events, queue_id, created_us, modified_us"
 
-constexpr std::string_view subscription_columns = FLAREQ_SUBSCRIPTION_COLUMNS;
-
 subscription_record read_subscription(statement& s) {
   subscription_record r;
   r.subscription_id = s.column_text(0);
@@ -89,7 +87,7 @@ subscription_page queue_store::list_subscriptions(std::string_view account_id,
   count->step();
   out.total_count = count->column_int64(0);
   std::string direction = query.descending ? " DESC" : " ASC";
-  auto q = db_.prepare("SELECT " + std::string(subscription_columns) + where + " ORDER BY " +
+  auto q = db_.prepare(std::string("SELECT " FLAREQ_SUBSCRIPTION_COLUMNS) + where + " ORDER BY " +
                        std::string(order_column(query.order)) + direction + ", rowid" + direction +
                        " LIMIT ?3 OFFSET ?4");
   bind(*q);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <string>
 #include <utility>
 
 #include "server/api_error.hpp"
@@ -14,6 +15,20 @@
 #include "storage/queue_store.hpp"
 
 namespace flareq::handlers {
+
+// The named segments of a route, copied for a storage operation to own.
+inline std::string account_of(const route_params& p) {
+  return std::string(p.get("account_id"));
+}
+inline std::string queue_of(const route_params& p) {
+  return std::string(p.get("queue_id"));
+}
+inline std::string consumer_of(const route_params& p) {
+  return std::string(p.get("consumer_id"));
+}
+inline std::string subscription_of(const route_params& p) {
+  return std::string(p.get("subscription_id"));
+}
 
 // Which family of error codes a route answers with (decisions.md, Errors).
 enum class plane { message, control };

@@ -22,13 +22,6 @@ using limits::max_message_bytes;
 using limits::max_pull_batch;
 using limits::max_visibility_timeout_ms;
 
-std::string account_of(const route_params& p) {
-  return std::string(p.get("account_id"));
-}
-std::string queue_of(const route_params& p) {
-  return std::string(p.get("queue_id"));
-}
-
 // Reads a list of objects under key, each holding a string under field.
 std::vector<const json::object*> object_list(const json::object& body, std::string_view key) {
   std::vector<const json::object*> out;

@@ -14,18 +14,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr errc shape = errc::control_body_invalid;
-constexpr std::int64_t max_per_page = limits::max_per_page;
-constexpr std::int64_t default_per_page = limits::queues_per_page;
-
-std::string account_of(const route_params& p) {
-  return std::string(p.get("account_id"));
-}
-std::string queue_of(const route_params& p) {
-  return std::string(p.get("queue_id"));
-}
-std::string consumer_of(const route_params& p) {
-  return std::string(p.get("consumer_id"));
-}
 
 std::optional<std::string> read_name(const json::object& body, bool required) {
   auto name = optional_string(body, "queue_name", shape);
@@ -43,7 +31,7 @@ boost::asio::awaitable<handler_result> list_queues(handler_context& ctx, const h
                                                    const route_params& params) {
   std::int64_t page = query_whole_number(req.target, "page", 1, limits::max_page);
   std::int64_t per_page =
-      query_whole_number(req.target, "per_page", default_per_page, max_per_page);
+      query_whole_number(req.target, "per_page", limits::queues_per_page, limits::max_per_page);
   std::vector<std::string> names = query_values(req.target, "name");
   std::erase(names, std::string());
   auto op = [account = account_of(params), names = std::move(names), page,
@@ -158,7 +146,7 @@ boost::asio::awaitable<handler_result> list_consumers(handler_context& ctx, cons
   for (const auto& c : found) out.push_back(consumer_json(c, false));
   handler_result result(out);
   result.result_info = json::value{{"page", 1},
-                                   {"per_page", default_per_page},
+                                   {"per_page", limits::queues_per_page},
                                    {"count", found.size()},
                                    {"total_count", found.size()},
                                    {"total_pages", 1}};

@@ -18,9 +18,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr errc shape = errc::control_body_invalid;
-constexpr std::int64_t default_per_page = limits::subscriptions_per_page;
-constexpr std::int64_t max_per_page = limits::max_per_page;
-constexpr std::size_t max_name_bytes = limits::max_subscription_name_bytes;
 
 // The source types of the SDK and of wrangler, each with the fields that
 // name its resource (all required when the type has any).
@@ -46,13 +43,6 @@ const std::vector<source_kind>& source_kinds() {
       {"email.sending", {"zone_id", "domain"}},
   };
   return kinds;
-}
-
-std::string account_of(const route_params& p) {
-  return std::string(p.get("account_id"));
-}
-std::string subscription_of(const route_params& p) {
-  return std::string(p.get("subscription_id"));
 }
 
 // Reads source: {"type", its resource fields}; keeps only those (and
@@ -125,7 +115,7 @@ std::string read_name(const json::object& body, bool required) {
     if (required) throw api_error(shape, "name is required");
     return {};
   }
-  if (name->empty() || name->size() > max_name_bytes) {
+  if (name->empty() || name->size() > limits::max_subscription_name_bytes) {
     throw api_error(shape, "name must be 1 to 255 bytes");
   }
   return *name;
@@ -169,7 +159,8 @@ boost::asio::awaitable<handler_result> list_subscriptions(handler_context& ctx,
                                                           const route_params& params) {
   storage::subscription_query query;
   query.page = query_whole_number(req.target, "page", 1, limits::max_page);
-  query.per_page = query_whole_number(req.target, "per_page", default_per_page, max_per_page);
+  query.per_page = query_whole_number(req.target, "per_page", limits::subscriptions_per_page,
+                                      limits::max_per_page);
   query.order = read_order(req.target);
   query.descending = read_descending(req.target);
   // wrangler lists a queue's subscriptions with ?queue_id=.

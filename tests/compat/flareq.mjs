@@ -1,6 +1,7 @@
 // Starts the flareq binary (FLAREQ_BIN) on 127.0.0.1 and a free port for the
 // compatibility tests, and stops it with SIGTERM.
 import { spawn } from 'node:child_process';
+import Cloudflare from 'cloudflare';
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -51,4 +52,28 @@ export function useFlareq(args = []) {
     assert.equal(await handle.server.stop(), 0);
   });
   return handle;
+}
+
+// useFlareq, with an SDK client pointed at it: `client` is set with `server`.
+export function useSdk(args = []) {
+  const handle = { server: null, client: null };
+  before(async () => {
+    handle.server = await startFlareq(args);
+    handle.client = new Cloudflare({
+      apiToken: 'local-token',
+      baseURL: handle.server.baseURL,
+      maxRetries: 0,
+    });
+  });
+  after(async () => {
+    assert.equal(await handle.server.stop(), 0);
+  });
+  return handle;
+}
+
+// Every item of an SDK list, across its pages.
+export async function listAll(iterable) {
+  const out = [];
+  for await (const item of iterable) out.push(item);
+  return out;
 }

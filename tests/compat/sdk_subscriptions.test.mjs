@@ -1,32 +1,16 @@
 // Every method of the official SDK's client.queues.subscriptions (event
 // subscriptions) against flareq, and the errors of that API.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Cloudflare from 'cloudflare';
-import { startFlareq } from './flareq.mjs';
+import { listAll, useSdk } from './flareq.mjs';
 
 const account_id = 'feed0000feed0000feed0000feed0000';
-let server;
-let client;
-
-before(async () => {
-  server = await startFlareq();
-  client = new Cloudflare({ apiToken: 'local-token', baseURL: server.baseURL, maxRetries: 0 });
-});
-
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
-
-async function listAll(iterable) {
-  const out = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
+const sdk = useSdk();
 
 test('subscriptions: create, list, get, update, delete', async () => {
-  const { queue_id } = await client.queues.create({ account_id, queue_name: 'sdk-events' });
-  const created = await client.queues.subscriptions.create({
+  const { queue_id } = await sdk.client.queues.create({ account_id, queue_name: 'sdk-events' });
+  const created = await sdk.client.queues.subscriptions.create({
     account_id,
     name: 'builds',
     enabled: true,
@@ -43,11 +27,11 @@ test('subscriptions: create, list, get, update, delete', async () => {
   assert.ok(!Number.isNaN(Date.parse(created.created_at)));
   assert.equal(created.modified_at, created.created_at);
 
-  assert.deepEqual(await client.queues.subscriptions.get(created.id, { account_id }), created);
+  assert.deepEqual(await sdk.client.queues.subscriptions.get(created.id, { account_id }), created);
 
   // The list pages until an empty page, as the SDK's paginator does.
   for (let i = 0; i < 4; i++) {
-    await client.queues.subscriptions.create({
+    await sdk.client.queues.subscriptions.create({
       account_id,
       name: `kv-${i}`,
       source: { type: 'kv' },
@@ -55,13 +39,13 @@ test('subscriptions: create, list, get, update, delete', async () => {
       events: ['namespace.created'],
     });
   }
-  const all = await listAll(client.queues.subscriptions.list({ account_id, per_page: 2 }));
+  const all = await listAll(sdk.client.queues.subscriptions.list({ account_id, per_page: 2 }));
   assert.equal(all.length, 5);
   assert.deepEqual(
     all.map((s) => s.name),
     ['builds', 'kv-0', 'kv-1', 'kv-2', 'kv-3'],
   );
-  const byName = await client.queues.subscriptions.list({
+  const byName = await sdk.client.queues.subscriptions.list({
     account_id,
     order: 'name',
     direction: 'desc',
@@ -69,7 +53,7 @@ test('subscriptions: create, list, get, update, delete', async () => {
   assert.equal(byName.result[0].name, 'kv-3');
   assert.equal(byName.result_info.total_count, 5);
 
-  const updated = await client.queues.subscriptions.update(created.id, {
+  const updated = await sdk.client.queues.subscriptions.update(created.id, {
     account_id,
     enabled: false,
     events: ['build.succeeded'],
@@ -79,20 +63,20 @@ test('subscriptions: create, list, get, update, delete', async () => {
   assert.equal(updated.name, 'builds');
   assert.deepEqual(updated.source, created.source);
 
-  const deleted = await client.queues.subscriptions.delete(created.id, { account_id });
+  const deleted = await sdk.client.queues.subscriptions.delete(created.id, { account_id });
   assert.equal(deleted.id, created.id);
   await assert.rejects(
-    client.queues.subscriptions.get(created.id, { account_id }),
+    sdk.client.queues.subscriptions.get(created.id, { account_id }),
     (err) => err instanceof Cloudflare.NotFoundError && err.errors[0].code === 11000,
   );
 
   // Deleting the queue deletes the subscriptions that send to it.
-  await client.queues.delete(queue_id, { account_id });
-  assert.deepEqual(await listAll(client.queues.subscriptions.list({ account_id })), []);
+  await sdk.client.queues.delete(queue_id, { account_id });
+  assert.deepEqual(await listAll(sdk.client.queues.subscriptions.list({ account_id })), []);
 });
 
 test('subscriptions: every bad input is refused and changes nothing', async () => {
-  const { queue_id } = await client.queues.create({ account_id, queue_name: 'sdk-events-bad' });
+  const { queue_id } = await sdk.client.queues.create({ account_id, queue_name: 'sdk-events-bad' });
   const good = {
     account_id,
     name: 'ok',
@@ -110,23 +94,23 @@ test('subscriptions: every bad input is refused and changes nothing', async () =
     [{ ...good, destination: { type: 'queues.queue', queue_id: 'f'.repeat(32) } }, 404, 11000],
   ];
   for (const [params, status, code] of bad) {
-    await assert.rejects(client.queues.subscriptions.create(params), (err) => {
+    await assert.rejects(sdk.client.queues.subscriptions.create(params), (err) => {
       assert.equal(err.status, status, JSON.stringify(params));
       assert.equal(err.errors[0].code, code, JSON.stringify(params));
       return true;
     });
   }
-  const made = await client.queues.subscriptions.create(good);
+  const made = await sdk.client.queues.subscriptions.create(good);
   await assert.rejects(
-    client.queues.subscriptions.update(made.id, { account_id, events: [] }),
+    sdk.client.queues.subscriptions.update(made.id, { account_id, events: [] }),
     (err) => err.status === 400 && err.errors[0].code === 10026,
   );
   await assert.rejects(
-    client.queues.subscriptions.update('0'.repeat(32), { account_id, enabled: false }),
+    sdk.client.queues.subscriptions.update('0'.repeat(32), { account_id, enabled: false }),
     (err) => err.status === 404 && err.errors[0].code === 11000,
   );
   const res = await fetch(
-    `${server.baseURL}/accounts/${account_id}/event_subscriptions/subscriptions/${made.id}`,
+    `${sdk.server.baseURL}/accounts/${account_id}/event_subscriptions/subscriptions/${made.id}`,
     {
       method: 'PATCH',
       headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' },
@@ -134,7 +118,7 @@ test('subscriptions: every bad input is refused and changes nothing', async () =
     },
   );
   assert.equal(res.status, 400);
-  assert.deepEqual(await client.queues.subscriptions.get(made.id, { account_id }), made);
-  const listed = await listAll(client.queues.subscriptions.list({ account_id }));
+  assert.deepEqual(await sdk.client.queues.subscriptions.get(made.id, { account_id }), made);
+  const listed = await listAll(sdk.client.queues.subscriptions.list({ account_id }));
   assert.deepEqual(listed, [made]);
 });
