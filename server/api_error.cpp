@@ -47,6 +47,11 @@ constexpr entry table[] = {
     {errc::headers_too_large, 431, 6003, "Invalid request headers"},
     {errc::too_many_connections, 503, 15000, "Too many connections"},
     {errc::internal, 500, 15000, "Unknown internal error"},
+    {errc::clock_not_manual, 409, 10026, "The clock is the system clock"},
+    {errc::snapshot_not_found, 404, 11000, "Snapshot not found"},
+    {errc::snapshot_unusable, 422, 10026, "The snapshot cannot be restored"},
+    {errc::fault_not_found, 404, 11000, "Fault rule not found"},
+    {errc::fault_injected, 500, 15000, "Injected fault"},
 };
 
 // Every errc has exactly one row (a new errc without one fails to build).
@@ -100,8 +105,14 @@ api_error api_error::no_route(std::string_view path) {
                                    });
 }
 
+api_error api_error::injected(int status, int code, std::string message) {
+  api_error e(errc::fault_injected, std::vector<error_detail>{{code, std::move(message), {}}});
+  e.status_ = status;
+  return e;
+}
+
 int api_error::status() const {
-  return lookup(code_).status;
+  return status_ != 0 ? status_ : lookup(code_).status;
 }
 
 }  // namespace flareq

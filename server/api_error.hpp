@@ -41,6 +41,11 @@ enum class errc {
   headers_too_large,          // 431  6003 (transport limit)
   too_many_connections,       // 503 15000 (transport limit)
   internal,                   // 500 15000
+  clock_not_manual,           // 409 10026 (POST /_flareq/clock on the system clock)
+  snapshot_not_found,         // 404 11000
+  snapshot_unusable,          // 422 10026 (a damaged or too new snapshot)
+  fault_not_found,            // 404 11000
+  fault_injected,             // status, code and message of a fault rule
   not_ready,                  // 503 15000 (readiness); stays last (errc_count)
 };
 
@@ -64,6 +69,8 @@ class api_error : public std::exception {
   static api_error invalid_headers(std::vector<error_detail> chain);
   // 7003 naming the path, then 7000.
   static api_error no_route(std::string_view path);
+  // An error a fault rule asked for (fault_injected), as the rule says.
+  static api_error injected(int status, int code, std::string message);
 
   errc code() const { return code_; }
   int status() const;
@@ -75,6 +82,7 @@ class api_error : public std::exception {
 
   errc code_;
   std::vector<error_detail> errors_;
+  int status_ = 0;  // when not 0: instead of the table's
 };
 
 }  // namespace flareq

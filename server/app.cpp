@@ -1,6 +1,10 @@
 // The route table and the request pipeline (see app.hpp).
 #include "server/app.hpp"
 
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <cmath>
 #include <cstdio>
@@ -9,11 +13,16 @@
 
 #include "server/auth.hpp"
 #include "server/envelope.hpp"
+#include "server/event_hub.hpp"
+#include "server/faults.hpp"
+#include "server/handlers/harness.hpp"
 #include "server/handlers/inspect.hpp"
 #include "server/handlers/messages.hpp"
 #include "server/handlers/queues.hpp"
 #include "server/handlers/subscriptions.hpp"
 #include "server/storage_call.hpp"
+#include "storage/clock.hpp"
+#include "storage/ids.hpp"
 #include "storage/queue_store.hpp"
 
 namespace flareq {
@@ -43,8 +52,11 @@ boost::asio::awaitable<handler_result> readyz(handler_context& ctx, const http_r
 struct app::route_entry {
   std::string_view method;
   std::string_view pattern;
-  bool needs_credentials;
+  // What fault rules and logs call it; "" for flareq's own routes, which
+  // faults never touch (so that a rule can always be removed).
+  std::string_view name;
   handler_fn handler;
+  bool needs_credentials = true;
   bool message_plane = false;  // a malformed queue id is 10107, not 7003
 };
 
@@ -53,50 +65,84 @@ const std::vector<app::route_entry>& app::route_table() {
   using namespace handlers;
   constexpr std::string_view queues = "/accounts/:account_id/queues";
   constexpr std::string_view queue = "/accounts/:account_id/queues/:queue_id";
+  constexpr std::string_view messages = "/accounts/:account_id/queues/:queue_id/messages";
+  constexpr std::string_view purge = "/accounts/:account_id/queues/:queue_id/purge";
+  constexpr std::string_view consumers = "/accounts/:account_id/queues/:queue_id/consumers";
   constexpr std::string_view consumer =
       "/accounts/:account_id/queues/:queue_id/consumers/:consumer_id";
   constexpr std::string_view subscriptions =
       "/accounts/:account_id/event_subscriptions/subscriptions";
   constexpr std::string_view subscription =
       "/accounts/:account_id/event_subscriptions/subscriptions/:subscription_id";
+  constexpr bool open = false;
+  constexpr bool locked = true;
   static const std::vector<route_entry> table = {
-      {"GET", "/healthz", false, &healthz},
-      {"GET", "/readyz", false, &readyz},
-      {"GET", queues, true, &list_queues},
-      {"POST", queues, true, &create_queue},
-      {"GET", queue, true, &get_queue},
-      {"PUT", queue, true, &replace_queue},
-      {"PATCH", queue, true, &edit_queue},
-      {"DELETE", queue, true, &delete_queue},
-      {"GET", "/accounts/:account_id/queues/:queue_id/metrics", true, &queue_metrics},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages", true, &push_message, true},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/batch", true, &push_batch, true},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/pull", true, &pull_messages, true},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/ack", true, &ack_messages, true},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/peek", true, &peek_messages, true},
-      {"POST", "/accounts/:account_id/queues/:queue_id/messages/purge", true, &purge_messages,
+      {"GET", "/healthz", "", &healthz, open},
+      {"GET", "/readyz", "", &readyz, open},
+      {"GET", queues, "queues", &list_queues},
+      {"POST", queues, "queues", &create_queue},
+      {"GET", queue, "queue", &get_queue},
+      {"PUT", queue, "queue", &replace_queue},
+      {"PATCH", queue, "queue", &edit_queue},
+      {"DELETE", queue, "queue", &delete_queue},
+      {"GET", "/accounts/:account_id/queues/:queue_id/metrics", "metrics", &queue_metrics},
+      {"POST", messages, "push", &push_message, locked, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/batch", "batch", &push_batch,
+       locked, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/pull", "pull", &pull_messages,
+       locked, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/ack", "ack", &ack_messages, locked,
        true},
-      {"POST", "/accounts/:account_id/queues/:queue_id/purge", true, &start_purge},
-      {"GET", "/accounts/:account_id/queues/:queue_id/purge", true, &purge_status},
-      {"GET", "/accounts/:account_id/queues/:queue_id/consumers", true, &list_consumers},
-      {"POST", "/accounts/:account_id/queues/:queue_id/consumers", true, &create_consumer},
-      {"GET", consumer, true, &get_consumer},
-      {"PUT", consumer, true, &put_consumer},
-      {"DELETE", consumer, true, &delete_consumer},
-      {"GET", subscriptions, true, &list_subscriptions},
-      {"POST", subscriptions, true, &create_subscription},
-      {"GET", subscription, true, &get_subscription},
-      {"PATCH", subscription, true, &edit_subscription},
-      {"DELETE", subscription, true, &delete_subscription},
-      {"GET", "/_flareq/queues", true, &inspect_queues},
-      {"GET", "/_flareq/queues/:account_id/:queue_id/messages", true, &inspect_messages},
-      {"POST", "/_flareq/reset", true, &reset_all},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/peek", "peek", &peek_messages,
+       locked, true},
+      {"POST", "/accounts/:account_id/queues/:queue_id/messages/purge", "purge_messages",
+       &purge_messages, locked, true},
+      {"POST", purge, "purge", &start_purge},
+      {"GET", purge, "purge", &purge_status},
+      {"GET", consumers, "consumers", &list_consumers},
+      {"POST", consumers, "consumers", &create_consumer},
+      {"GET", consumer, "consumer", &get_consumer},
+      {"PUT", consumer, "consumer", &put_consumer},
+      {"DELETE", consumer, "consumer", &delete_consumer},
+      {"GET", subscriptions, "subscriptions", &list_subscriptions},
+      {"POST", subscriptions, "subscriptions", &create_subscription},
+      {"GET", subscription, "subscription", &get_subscription},
+      {"PATCH", subscription, "subscription", &edit_subscription},
+      {"DELETE", subscription, "subscription", &delete_subscription},
+      {"GET", "/_flareq/queues", "", &inspect_queues},
+      {"GET", "/_flareq/queues/:account_id/:queue_id/messages", "", &inspect_messages},
+      {"POST", "/_flareq/reset", "", &reset_all},
+      {"GET", "/_flareq/clock", "", &get_clock},
+      {"POST", "/_flareq/clock", "", &move_clock},
+      {"GET", "/_flareq/snapshots", "", &list_snapshots},
+      {"POST", "/_flareq/snapshots", "", &save_snapshot},
+      {"POST", "/_flareq/snapshots/:name/restore", "", &restore_snapshot},
+      {"DELETE", "/_flareq/snapshots/:name", "", &delete_snapshot},
+      {"GET", "/_flareq/faults", "", &list_faults},
+      {"POST", "/_flareq/faults", "", &add_fault},
+      {"DELETE", "/_flareq/faults", "", &clear_faults},
+      {"DELETE", "/_flareq/faults/:fault_id", "", &delete_fault},
+      {"GET", "/_flareq/events", "", &list_events},
+      {"GET", "/_flareq/events/stream", "", &stream_events},
   };
   return table;
 }
 
-app::app(storage::writer& writer, const config& settings, const logger& log)
-    : context_{writer, settings}, log_(log) {
+std::vector<std::string_view> app::route_names() {
+  std::vector<std::string_view> names;
+  for (const route_entry& e : route_table()) {
+    if (!e.name.empty() && std::find(names.begin(), names.end(), e.name) == names.end()) {
+      names.push_back(e.name);
+    }
+  }
+  return names;
+}
+
+app::app(storage::writer& writer, const config& settings, const logger& log, parts_of_a_run run)
+    : names_(route_names()),
+      context_{writer, settings, run.clock, run.events, run.faults, names_},
+      log_(log),
+      random_(run.random) {
   const auto& table = route_table();
   for (std::size_t i = 0; i < table.size(); ++i) {
     router_.add(table[i].method, table[i].pattern, i);
@@ -127,8 +173,43 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
       res.allow = m.allowed;
       throw api_error(errc::method_not_allowed);
     }
-    handler_result out = co_await route_table()[m.index].handler(context_, req, m.params);
-    res.body = render_success(out.result, out.result_info ? &*out.result_info : nullptr);
+    const route_entry& route = route_table()[m.index];
+    std::optional<fault_rule> fault;
+    if (!route.name.empty()) {
+      fault = context_.faults.draw(req.method, route.name, m.params.get("account_id"),
+                                   m.params.get("queue_id"));
+    }
+    if (fault) {
+      log_.write(log_level::warn,
+                 "fault " + fault->id + " (" + std::string(to_string(fault->action)) + ") on " +
+                     req.method + " " + std::string(route.name) + ", request " + req.request_id,
+                 {{"fault", json::value(fault->id)}, {"request_id", json::value(req.request_id)}});
+      res.headers.emplace_back("X-Flareq-Fault", fault->id);
+      switch (fault->action) {
+        case fault_action::error:
+          throw api_error::injected(fault->status, fault->code, fault->message);
+        case fault_action::close:
+          res.drop = true;
+          log_access(req, 0, started, nullptr);
+          co_return res;
+        case fault_action::latency: {
+          boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor,
+                                         std::chrono::milliseconds(fault->latency_ms));
+          co_await wait.async_wait(boost::asio::use_awaitable);
+          break;
+        }
+        case fault_action::answer_lost:
+          res.drop = true;
+          break;
+      }
+    }
+    handler_result out = co_await route.handler(context_, req, m.params);
+    if (out.stream) {
+      res.stream = std::move(out.stream);
+      res.content_type = out.content_type;
+    } else {
+      res.body = render_success(out.result, out.result_info ? &*out.result_info : nullptr);
+    }
   } catch (const api_error& e) {
     failure = e;
   } catch (const std::exception& e) {
@@ -140,6 +221,22 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
   }
   log_access(req, res.status, started, failure ? &failure->errors().front() : nullptr);
   co_return res;
+}
+
+std::int64_t app::now_seconds() const {
+  return context_.clock.now_ms() / 1000;
+}
+
+std::string app::request_id_prefix() {
+  std::uint8_t bytes[4];
+  random_.fill(bytes);
+  char out[9];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3]);
+  return out;
+}
+
+void app::stopping() {
+  context_.events.close();
 }
 
 http_response app::reject(const http_request& req, const transport_error& error,

@@ -16,10 +16,22 @@
 
 namespace flareq {
 
+namespace storage {
+class random_source;
+}
+
+// What an app shares with the rest of its run (see instance.cpp).
+struct parts_of_a_run {
+  storage::clock& clock;
+  storage::random_source& random;  // request ids
+  event_hub& events;
+  fault_rules& faults;
+};
+
 class app final : public http_handler {
  public:
   // The references must outlive the app.
-  app(storage::writer& writer, const config& settings, const logger& log);
+  app(storage::writer& writer, const config& settings, const logger& log, parts_of_a_run run);
 
   // Answers one request. Never throws: anything unexpected becomes 500/15000.
   boost::asio::awaitable<http_response> handle(const http_request& req) override;
@@ -29,6 +41,16 @@ class app final : public http_handler {
   http_response reject(const http_request& req, const transport_error& error,
                        std::chrono::steady_clock::time_point started) const override;
 
+  // The Date header follows the app's clock (a manual one too).
+  std::int64_t now_seconds() const override;
+  // From the random source: repeatable under --seed.
+  std::string request_id_prefix() override;
+  // Ends the event streams.
+  void stopping() override;
+
+  // The names of the API's routes, for fault rules.
+  static std::vector<std::string_view> route_names();
+
  private:
   struct route_entry;
   static const std::vector<route_entry>& route_table();
@@ -37,8 +59,10 @@ class app final : public http_handler {
   void log_access(const http_request& req, unsigned status,
                   std::chrono::steady_clock::time_point started, const error_detail* error) const;
 
+  std::vector<std::string_view> names_;
   handler_context context_;
   const logger& log_;
+  storage::random_source& random_;
   router router_;
 };
 

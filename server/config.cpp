@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/value.hpp>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -194,6 +195,46 @@ const options::option option_table[] = {
        fail("max-db-bytes", "must be 0 or at least 262144");
      }
      c.max_db_bytes = static_cast<std::size_t>(db_bytes);
+   }},
+  {"clock", "FLAREQ_CLOCK", "clock", kind::text, "MODE", "system",
+   "system, or manual[:START_MS]: a clock that stands still (at START_MS, milliseconds since "
+   "1970, or the time flareq started) until POST /_flareq/clock moves it; delays, leases, "
+   "retention and timestamps follow it",
+   [](const po::variables_map& vm, config& c) {
+     std::string mode = vm["clock"].as<std::string>();
+     if (mode == "system") return;
+     if (mode == "manual") {
+       c.manual_clock = true;
+       return;
+     }
+     constexpr std::string_view prefix = "manual:";
+     std::int64_t start = -1;
+     if (mode.starts_with(prefix)) {
+       std::string digits = mode.substr(prefix.size());
+       bool whole = !digits.empty() && digits.size() <= 15 &&
+                    digits.find_first_not_of("0123456789") == std::string::npos;
+       if (whole) start = std::stoll(digits);
+     }
+     if (start < 0) {
+       fail("clock", "must be system, manual, or manual:START_MS (0 to 999999999999999), not " +
+                         mode);
+     }
+     c.manual_clock = true;
+     c.clock_start_ms = start;
+   }},
+  {"seed", "FLAREQ_SEED", "seed", kind::number, "N", nullptr,
+   "make every generated id (queues, consumers, messages, leases, request ids) and every "
+   "fault's dice come from a generator seeded with N: the same requests on the same seed and "
+   "manual clock get byte-identical answers",
+   [](const po::variables_map& vm, config& c) {
+     if (vm.count("seed") == 0) return;
+     c.seed = static_cast<std::uint64_t>(
+         number_in(vm, "seed", 0, std::numeric_limits<std::int64_t>::max(), true));
+   }},
+  {"journal-size", "FLAREQ_JOURNAL_SIZE", "journal_size", kind::number, "N", "100000",
+   "events the journal keeps (GET /_flareq/events), oldest dropped first; 0 records none",
+   [](const po::variables_map& vm, config& c) {
+     c.journal_size = number_in(vm, "journal-size", 0, 100'000'000);
    }},
 };
 // clang-format on

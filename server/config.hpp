@@ -35,6 +35,10 @@ struct config {
   std::int64_t idle_timeout_ms = 60'000;        // a kept-alive connection's wait
   std::int64_t max_connections = 512;           // open connections at once
   std::size_t max_db_bytes = 0;                 // database size cap; 0: the disk's
+  bool manual_clock = false;                    // a clock that moves only when told (--clock)
+  std::optional<std::int64_t> clock_start_ms;   // the manual clock's start; none: now
+  std::optional<std::uint64_t> seed;            // seeds every generated id; none: random
+  std::int64_t journal_size = 100'000;          // events the journal keeps; 0: none
   std::string config_file;                      // the --config file, if any
   std::vector<storage::account_spec> accounts;  // queues the config file provisions
   std::vector<std::string> notices;             // warnings to log at start-up (deprecations)

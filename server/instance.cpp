@@ -4,13 +4,20 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "server/app.hpp"
+#include "server/event_hub.hpp"
+#include "server/faults.hpp"
 #include "server/http/server.hpp"
 #include "storage/checkpointer.hpp"
+#include "storage/clock.hpp"
 #include "storage/database.hpp"
+#include "storage/ids.hpp"
 #include "storage/migrate.hpp"
 #include "storage/queue_store.hpp"
 #include "storage/writer.hpp"
@@ -55,10 +62,11 @@ storage::database open_migrated(const config& c, const logger& log) {
   return db;
 }
 
-storage::writer_options writer_options_of(const config& c, const logger& log) {
+storage::writer_options writer_options_of(const config& c, const logger& log, event_hub& hub) {
   storage::writer_options o;
   if (c.db != ":memory:") o.wal_limit_bytes = wal_share(c) / 2;
   o.report = [&log](const std::string& problem) { log.write(log_level::error, problem); };
+  o.committed = [&hub] { hub.notify(); };
   return o;
 }
 
@@ -66,15 +74,26 @@ storage::store_options store_options_of(const config& c) {
   storage::store_options o;
   o.lenient = c.lenient;
   o.declared = c.queues;
-  // Pushes stop at 75 % of the file's pages, so that pull (whose leases
+  o.journal_size = c.journal_size;
+  if (c.db != ":memory:") o.snapshot_dir = c.db + ".snapshots";
+  // Pushes stop at two thirds of the file's pages, so that pull (whose leases
   // grow rows: a whole queue of small messages can be leased), ack and
   // purge still work on a full database; and when the WAL is past its
   // share (an outside reader keeps it from restarting).
   if (c.max_db_bytes != 0) {
-    o.push_page_limit = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096 * 3 / 4;
+    o.push_page_limit = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096 * 2 / 3;
     o.push_wal_limit = wal_share(c);
   }
   return o;
+}
+
+// A seed for the fault rules' dice when --seed gives none.
+std::uint64_t seed_from(storage::random_source& random) {
+  std::uint8_t bytes[8];
+  random.fill(bytes);
+  std::uint64_t seed = 0;
+  for (std::uint8_t b : bytes) seed = seed << 8 | b;
+  return seed;
 }
 
 http_limits limits_of(const config& c) {
@@ -87,6 +106,45 @@ http_limits limits_of(const config& c) {
   return l;
 }
 
+// Journals what time makes due (delays ended, leases expired, retention)
+// every 100 ms on the system clock, so that the event stream shows it
+// without a request. A manual clock sweeps when it is moved instead.
+class sweeper {
+ public:
+  explicit sweeper(storage::writer& writer) : writer_(writer), thread_([this] { run(); }) {}
+  ~sweeper() { stop(); }
+  sweeper(const sweeper&) = delete;
+  sweeper& operator=(const sweeper&) = delete;
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct sweep_job final : storage::job {
+    void execute(storage::queue_store& s) override { s.sweep(); }
+    void complete(std::exception_ptr) noexcept override {}  // the writer reports storage trouble
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+      writer_.submit(std::make_unique<sweep_job>());
+    }
+  }
+
+  storage::writer& writer_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread thread_;     // started last
+};
+
 }  // namespace
 
 // Members in dependency order: each is destroyed before what it uses.
@@ -97,16 +155,18 @@ struct instance::parts {
         listener(c.host, c.port),
         db(open_migrated(c, l)),
         store(db, clock, random, store_options_of(c)),
-        writer(db, store, writer_options_of(c, l)),
+        faults(c.seed ? *c.seed : seed_from(random)),
+        writer(db, store, writer_options_of(c, l, hub)),
         checkpoints(c.db == ":memory:" ? nullptr
                                        : std::make_unique<storage::checkpointer>(
                                              c.db, std::chrono::milliseconds(50),
                                              [&l](const std::string& problem) {
                                                l.write(log_level::error, problem);
                                              })),
-        handler(writer, settings, log),
+        handler(writer, settings, log, {clock, random, hub, faults}),
         server(handler, log, limits_of(c)) {
     if (!c.accounts.empty()) provision();
+    if (!clock.manual()) sweeps = std::make_unique<sweeper>(writer);
   }
 
   // Provisions the configuration file's queues on the writer, and waits.
@@ -132,10 +192,13 @@ struct instance::parts {
   listening_socket listener;
   storage::database db;
   storage::queue_store store;
+  event_hub hub;
+  fault_rules faults;
   storage::writer writer;
   std::unique_ptr<storage::checkpointer> checkpoints;  // none for :memory:
   app handler;
   http_server server;
+  std::unique_ptr<sweeper> sweeps;  // none on a manual clock
   bool stopped = false;
 };
 
@@ -167,6 +230,7 @@ void instance::wait() {
   if (p.stopped) return;
   p.stopped = true;
   p.server.wait();
+  if (p.sweeps) p.sweeps->stop();
   p.writer.stop();
   if (p.checkpoints) p.checkpoints->stop();
   // The last checkpoint, said before it runs so that a long one is

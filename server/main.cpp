@@ -44,8 +44,17 @@ int main(int argc, char** argv) {
   // the server: its writes fail with EPIPE instead, and are counted.
   std::signal(SIGPIPE, SIG_IGN);
   logger log(settings.level, settings.format);
-  storage::system_clock clock;
-  storage::system_random random;
+  // --clock manual: a clock that stands still until POST /_flareq/clock.
+  storage::system_clock system_time;
+  storage::fake_clock manual_time(settings.clock_start_ms ? *settings.clock_start_ms * 1000
+                                                          : system_time.now_us());
+  storage::clock& clock =
+      settings.manual_clock ? static_cast<storage::clock&>(manual_time) : system_time;
+  // --seed N: every generated id from a generator seeded with N.
+  storage::system_random system_ids;
+  storage::seeded_random seeded_ids(settings.seed.value_or(0));
+  storage::random_source& random =
+      settings.seed ? static_cast<storage::random_source&>(seeded_ids) : system_ids;
   try {
     instance flareq(settings, log, clock, random);
     std::uint16_t port = flareq.start(true);
@@ -58,6 +67,9 @@ int main(int argc, char** argv) {
     std::string mode_text = settings.lenient
                                 ? "lenient: pushes create unknown queues, pull needs no consumer"
                                 : "strict, as Cloudflare";
+    if (settings.manual_clock)
+      mode_text += "; manual clock at " + storage::format_rfc3339_us(clock.now_us());
+    if (settings.seed) mode_text += "; seed " + std::to_string(*settings.seed);
     std::string credentials = settings.api_tokens.empty()
                                   ? std::string("any well-formed credential")
                                   : std::to_string(settings.api_tokens.size()) + " API token(s)";

@@ -27,11 +27,13 @@ class storage_job final : public storage::job {
  public:
   using executor_type = boost::asio::associated_executor_t<Handler>;
 
-  storage_job(Fn fn, Handler handler)
-      : fn_(std::move(fn)),
+  storage_job(Fn fn, Handler handler, bool alone)
+      : alone_(alone),
+        fn_(std::move(fn)),
         work_(boost::asio::get_associated_executor(handler)),
         handler_(std::move(handler)) {}
 
+  bool alone() const override { return alone_; }
   void execute(storage::queue_store& store) override { value_ = fn_(store); }
 
   void complete(std::exception_ptr error) noexcept override {
@@ -42,6 +44,7 @@ class storage_job final : public storage::job {
   }
 
  private:
+  bool alone_;
   Fn fn_;
   boost::asio::executor_work_guard<executor_type> work_;
   Handler handler_;
@@ -50,13 +53,14 @@ class storage_job final : public storage::job {
 
 }  // namespace detail
 
-// fn: T(storage::queue_store&), run on the writer thread. T must be default
+// fn: T(storage::queue_store&), run on the writer thread (alone: by itself,
+// outside any transaction; see storage::job). T must be default
 // constructible and movable.
 template <class T, class Fn>
-boost::asio::awaitable<T> call_storage(storage::writer& writer, Fn fn) {
-  auto initiate = [&writer, fn = std::move(fn)](auto handler) mutable {
+boost::asio::awaitable<T> call_storage(storage::writer& writer, Fn fn, bool alone = false) {
+  auto initiate = [&writer, alone, fn = std::move(fn)](auto handler) mutable {
     using job_type = detail::storage_job<T, Fn, decltype(handler)>;
-    writer.submit(std::make_unique<job_type>(std::move(fn), std::move(handler)));
+    writer.submit(std::make_unique<job_type>(std::move(fn), std::move(handler), alone));
   };
   co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                  void(std::exception_ptr, T)>(

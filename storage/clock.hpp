@@ -1,6 +1,7 @@
 // Time sources for flareq. Everything that stores or compares a time asks a
 // clock, so tests drive delays, leases and retention with fake_clock instead
-// of sleeping. Both clocks are safe to call from any thread.
+// of sleeping: in-process tests directly, others over HTTP (--clock manual,
+// POST /_flareq/clock). Both clocks are safe to call from any thread.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,8 @@ class clock {
   virtual ~clock() = default;
   virtual std::int64_t now_us() const = 0;
   std::int64_t now_ms() const { return now_us() / 1000; }
+  // Tells whether the clock moves only when told (fake_clock).
+  virtual bool manual() const { return false; }
 };
 
 // Reads the system's wall clock.
@@ -22,11 +25,21 @@ class system_clock final : public clock {
   std::int64_t now_us() const override;
 };
 
-// Stands still until a test moves it.
+// Stands still until a test (or POST /_flareq/clock) moves it.
 class fake_clock final : public clock {
  public:
   explicit fake_clock(std::int64_t start_us) : now_us_(start_us) {}
   std::int64_t now_us() const override { return now_us_.load(); }
+  bool manual() const override { return true; }
+  // Moves the clock to us unless that is earlier than now (false then):
+  // time never goes backwards, whoever else moves it at the same moment.
+  bool move_to_us(std::int64_t us) {
+    std::int64_t now = now_us_.load();
+    while (us >= now) {
+      if (now_us_.compare_exchange_weak(now, us)) return true;
+    }
+    return false;
+  }
   void set_us(std::int64_t us) { now_us_.store(us); }
   void advance_ms(std::int64_t ms) { now_us_.fetch_add(ms * 1000); }
 

@@ -54,12 +54,21 @@ std::optional<std::string> ref_message_id(std::string_view ref) {
 // ---- messages -------------------------------------------------------------
 
 void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
+  std::int64_t retention_ms = queue.settings.message_retention_period * 1000;
   auto q = db_.prepare(
-      "DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND timestamp_ms < ?3");
-  q->bind(1, queue.account_id)
-      .bind(2, queue.queue_id)
-      .bind(3, now_ms - queue.settings.message_retention_period * 1000);
-  q->run();
+      "DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND timestamp_ms < ?3 "
+      "RETURNING id, timestamp_ms");
+  q->bind(1, queue.account_id).bind(2, queue.queue_id).bind(3, now_ms - retention_ms);
+  std::vector<journal_event> gone;
+  while (q->step()) {
+    gone.push_back({.at_ms = q->column_int64(1) + retention_ms,
+                    .type = event_type::expired,
+                    .account_id = queue.account_id,
+                    .queue_id = queue.queue_id,
+                    .message_id = std::string(q->column_text(0))});
+  }
+  q->reset();
+  for (const journal_event& e : gone) record(e);
 }
 
 queue_metrics queue_store::push(std::string_view account_id, std::string_view queue_id,
@@ -70,9 +79,10 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
         "(SELECT freelist_count FROM pragma_freelist_count())");
     used->step();
     if (used->column_int64(0) >= options_.push_page_limit) {
-      throw database_error(SQLITE_FULL,
-                           "database or disk is full: pushes stop at 75% of --max-db-bytes, so "
-                           "that pull, ack and purge still work");
+      throw database_error(
+          SQLITE_FULL,
+          "database or disk is full: pushes stop at two thirds of --max-db-bytes, so "
+          "that pull, ack and purge still work");
     }
   }
   if (options_.push_wal_limit > 0) {
@@ -90,7 +100,8 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
   expire(queue, now_ms);
   auto insert = db_.prepare(
       "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
-      "timestamp_ms, delay_seconds, visible_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      "timestamp_ms, delay_seconds, visible_at_ms, watch) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, iif(?8 > 0, 1, NULL))");
   for (const new_message& m : messages) {
     std::int64_t delay = m.delay_seconds.value_or(queue.settings.delivery_delay);
     std::string id = time_ordered_id(now_ms, random_);
@@ -105,6 +116,13 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
         .bind(9, now_ms + delay * 1000);
     insert->run();
     insert->reset();
+    record({.at_ms = now_ms,
+            .type = event_type::pushed,
+            .account_id = std::string(account_id),
+            .queue_id = std::string(queue_id),
+            .message_id = id,
+            .delay_seconds = delay,
+            .until_ms = now_ms + delay * 1000});
   }
   return current_metrics(account_id, queue_id);
 }
@@ -144,9 +162,22 @@ std::vector<message_record> queue_store::messages(std::string_view account_id,
 
 void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
                               const std::optional<consumer_record>& consumer) {
+  journal_event e{.at_ms = clock_.now_ms(), .type = event_type::discarded};
+  {
+    auto about =
+        db_.prepare("SELECT id, account_id, queue_id, attempts FROM messages WHERE seq = ?1");
+    about->bind(1, seq);
+    if (about->step()) {
+      e.message_id = about->column_text(0);
+      e.account_id = about->column_text(1);
+      e.queue_id = about->column_text(2);
+      e.attempt = about->column_int64(3);
+    }
+  }
   std::string dlq = consumer ? consumer->input.dead_letter_queue : std::string();
   if (dlq.empty()) {
     delete_message(seq);
+    record(e);
     return;
   }
   materialize_declared(account_id);  // a declared queue of that name is the target
@@ -155,13 +186,17 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
   // Never back into its own queue (refused when configured; kept as a guard).
   if (target->queue_id == consumer->queue_id) {
     delete_message(seq);
+    record(e);
     return;
   }
   auto move = db_.prepare(
       "UPDATE messages SET queue_id = ?2, attempts = 0, lease_id = NULL, lease_history = '', "
-      "visible_at_ms = ?3 WHERE seq = ?1");
+      "visible_at_ms = ?3, watch = NULL WHERE seq = ?1");
   move->bind(1, seq).bind(2, target->queue_id).bind(3, clock_.now_ms());
   move->run();
+  e.type = event_type::dead_lettered;
+  e.to_queue_id = target->queue_id;
+  record(e);
 }
 
 pull_result queue_store::pull(std::string_view account_id, std::string_view queue_id,
@@ -184,6 +219,7 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
       consumer ? consumer->input.settings.max_retries.value_or(default_max_retries)
                : default_max_retries;
   std::int64_t now_ms = clock_.now_ms();
+  sweep_due();
   expire(queue, now_ms);
 
   pull_result out;
@@ -192,7 +228,7 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
                            "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
   auto lease = db_.prepare(
       "UPDATE messages SET attempts = attempts + 1, visible_at_ms = ?2, lease_id = ?3, "
-      "lease_history = lease_history || ?3 WHERE seq = ?1");
+      "lease_history = lease_history || ?3, watch = 2 WHERE seq = ?1");
   // Exhausted messages leave the queue and free their places: look again
   // until the batch is full or nothing ready is left.
   while (static_cast<std::int64_t>(out.messages.size()) < batch_size) {
@@ -217,6 +253,14 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
       lease->reset();
       message.attempts += 1;
       message.visible_at_ms = now_ms + timeout;
+      record({.at_ms = now_ms,
+              .type = event_type::leased,
+              .account_id = std::string(account_id),
+              .queue_id = std::string(queue_id),
+              .message_id = message.id,
+              .lease_id = lease_id,
+              .attempt = message.attempts,
+              .until_ms = now_ms + timeout});
       out.messages.push_back({std::move(message), std::move(lease_id)});
     }
   }
@@ -265,8 +309,20 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
                             const std::vector<retry_request>& retries) {
   queue_record queue = require_queue(account_id, queue_id);
   std::int64_t now_ms = clock_.now_ms();
+  sweep_due();
   expire(queue, now_ms);
   ack_result out;
+  auto journal = [&](event_type type, const std::string& lease_id,
+                     std::optional<std::int64_t> delay = std::nullopt) {
+    record({.at_ms = now_ms,
+            .type = type,
+            .account_id = std::string(account_id),
+            .queue_id = std::string(queue_id),
+            .message_id = *lease_message_id(lease_id),
+            .lease_id = lease_id,
+            .delay_seconds = delay,
+            .until_ms = delay ? std::optional(now_ms + *delay * 1000) : std::nullopt});
+  };
   constexpr std::string_view malformed = "malformed lease id";
   constexpr std::string_view gone = "no such message in this queue (already acknowledged?)";
   constexpr std::string_view never_given = "this lease id was never given to this message";
@@ -332,6 +388,7 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
     if (!first_time(f.seq, lease_id)) continue;
     delete_message(f.seq);
     acked_ids.insert(*lease_message_id(lease_id));
+    journal(event_type::acked, lease_id);
     out.ack_count++;
   }
   const std::optional<consumer_record>& consumer = queue.consumer;
@@ -339,8 +396,9 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       consumer ? consumer->input.settings.max_retries.value_or(default_max_retries)
                : default_max_retries;
   std::int64_t default_delay = consumer ? consumer->input.settings.retry_delay.value_or(0) : 0;
-  auto retry =
-      db_.prepare("UPDATE messages SET visible_at_ms = ?2, lease_id = NULL WHERE seq = ?1");
+  auto retry = db_.prepare(
+      "UPDATE messages SET visible_at_ms = ?2, lease_id = NULL, watch = iif(?2 > ?3, 1, NULL) "
+      "WHERE seq = ?1");
   // Only the current, unexpired lease retries.
   for (const retry_request& r : retries) {
     lease_facts f = resolve(r.lease_id);
@@ -357,9 +415,11 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
     if (f.attempts > max_retries) {
       dead_letter(account_id, f.seq, consumer);
     } else {
-      retry->bind(1, f.seq).bind(2, now_ms + r.delay_seconds.value_or(default_delay) * 1000);
+      std::int64_t delay = r.delay_seconds.value_or(default_delay);
+      retry->bind(1, f.seq).bind(2, now_ms + delay * 1000).bind(3, now_ms);
       retry->run();
       retry->reset();
+      journal(event_type::retried, r.lease_id, delay);
     }
     out.retry_count++;
   }
@@ -396,6 +456,11 @@ purge_refs_result queue_store::purge_messages(std::string_view account_id,
       out.warnings.emplace_back(ref, "no such message in this queue");
     } else {
       delete_message(seq);
+      record({.at_ms = clock_.now_ms(),
+              .type = event_type::purged,
+              .account_id = std::string(account_id),
+              .queue_id = std::string(queue_id),
+              .message_id = *message_id});
       out.deleted++;
     }
   }

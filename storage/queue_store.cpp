@@ -230,6 +230,7 @@ queue_record queue_store::update_queue(std::string_view account_id, std::string_
 
 void queue_store::delete_queue(std::string_view account_id, std::string_view queue_id) {
   require_queue(account_id, queue_id);
+  std::int64_t held = current_metrics(account_id, queue_id).backlog_count;
   auto q = db_.prepare("DELETE FROM queues WHERE account_id = ?1 AND queue_id = ?2");
   q->bind(1, account_id).bind(2, queue_id);
   q->run();
@@ -239,6 +240,11 @@ void queue_store::delete_queue(std::string_view account_id, std::string_view que
     gone->bind(1, account_id).bind(2, queue_id);
     gone->run();
   }
+  record({.at_ms = clock_.now_ms(),
+          .type = event_type::queue_deleted,
+          .account_id = std::string(account_id),
+          .queue_id = std::string(queue_id),
+          .count = held});
 }
 
 queue_record queue_store::purge_queue(std::string_view account_id, std::string_view queue_id) {
@@ -246,6 +252,11 @@ queue_record queue_store::purge_queue(std::string_view account_id, std::string_v
   auto del = db_.prepare("DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2");
   del->bind(1, account_id).bind(2, queue_id);
   del->run();
+  record({.at_ms = clock_.now_ms(),
+          .type = event_type::purged,
+          .account_id = std::string(account_id),
+          .queue_id = std::string(queue_id),
+          .count = db_.changes()});
   auto mark = db_.prepare(
       "UPDATE queues SET purge_started_us = ?3 WHERE account_id = ?1 AND queue_id = ?2");
   mark->bind(1, account_id).bind(2, queue_id).bind(3, clock_.now_us());
@@ -310,6 +321,7 @@ reset_counts queue_store::reset() {
   db_.exec(
       "DELETE FROM subscriptions; DELETE FROM messages; DELETE FROM consumers; DELETE FROM "
       "queues;");
+  record({.at_ms = clock_.now_ms(), .type = event_type::reset, .count = out.messages});
   return out;
 }
 

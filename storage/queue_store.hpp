@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -32,6 +33,8 @@ enum class store_errc {
   declared_name_taken,     // a declared queue's name belongs to another queue
   subscription_not_found,  // no such event subscription in that account
   destination_not_found,   // a subscription's destination queue does not exist
+  snapshot_not_found,      // no snapshot of that name
+  snapshot_unusable,       // a snapshot that cannot be read or migrated
 };
 
 class store_error : public std::runtime_error {
@@ -66,6 +69,10 @@ struct store_options {
   // WAL bytes past which a push fails as on a full disk (0: none): when
   // another program's read transaction keeps the WAL from restarting.
   std::int64_t push_wal_limit = 0;
+  // Events the journal keeps (oldest dropped first); 0 records none.
+  std::int64_t journal_size = 100'000;
+  // Where snapshots are files ("": kept in memory, for :memory:).
+  std::string snapshot_dir{};
 };
 
 struct queue_metrics {
@@ -248,6 +255,55 @@ struct subscription_page {
   std::int64_t total_count = 0;
 };
 
+// The journal: what happened to messages and queues.
+enum class event_type {
+  pushed,             // until_ms: visible from; delay_seconds
+  ready,              // a delay ended
+  leased,             // lease_id, attempt, until_ms: the lease's end
+  acked,              // lease_id
+  retried,            // lease_id, delay_seconds, until_ms: visible again from
+  lease_expired,      // lease_id, attempt
+  dead_lettered,      // to_queue_id, attempt
+  discarded,          // past max_retries with no dead-letter queue; attempt
+  expired,            // removed by the queue's retention period
+  purged,             // message_id, or count for the whole queue
+  queue_deleted,      // count: the messages it held
+  reset,              // POST /_flareq/reset; count: the messages it held
+  snapshot_restored,  // name: the snapshot's
+};
+std::string_view to_string(event_type type);
+
+struct journal_event {
+  std::int64_t id = 0;
+  std::int64_t at_ms = 0;
+  event_type type = event_type::pushed;
+  std::string account_id{};
+  std::string queue_id{};
+  std::string message_id{};
+  std::optional<std::string> lease_id{};
+  std::optional<std::int64_t> attempt{};
+  std::optional<std::int64_t> delay_seconds{};
+  std::optional<std::int64_t> until_ms{};
+  std::optional<std::string> to_queue_id{};
+  std::optional<std::int64_t> count{};
+  std::optional<std::string> name{};
+};
+
+// Which events to read: those after an id, matching every filter given ("": any).
+struct event_query {
+  std::string account_id;
+  std::string queue_id;
+  std::string message_id;
+  std::int64_t after = 0;
+  std::int64_t limit = 100;
+};
+
+struct snapshot_info {
+  std::string name;
+  std::int64_t size_bytes = 0;
+  std::int64_t created_ms = 0;
+};
+
 // Defaults that apply where neither request nor consumer says otherwise.
 inline constexpr std::int64_t default_visibility_timeout_ms = 30'000;
 inline constexpr std::int64_t default_max_retries = 3;
@@ -258,6 +314,9 @@ class queue_store {
   // declared queues deleted in an earlier run are declared again (with
   // declared queues, the database must be migrated first).
   queue_store(database& db, clock& clock, random_source& random, store_options options);
+  ~queue_store();
+  queue_store(const queue_store&) = delete;
+  queue_store& operator=(const queue_store&) = delete;
 
   // Stores the messages in the queue, stamped with the current time and made
   // visible after their delay. Creates the queue first when it is declared or
@@ -363,6 +422,24 @@ class queue_store {
   subscription_record delete_subscription(std::string_view account_id,
                                           std::string_view subscription_id);
 
+  // The journal (storage/journal.cpp). Journals what time has made due
+  // (delays ended, leases expired, messages past retention, which also
+  // leave the file) and returns how many events that made.
+  std::int64_t sweep();
+  // Returns events in id order, after query.after, at most query.limit.
+  std::vector<journal_event> events(const event_query& query);
+  // The newest event's id (0 when none).
+  std::int64_t last_event_id();
+
+  // Snapshots (storage/snapshots.cpp): the whole state under a name. Save
+  // and restore must run alone (outside any transaction; see writer). The
+  // journal is not part of what a restore brings back: it records the
+  // restore. Throws store_error(snapshot_not_found, snapshot_unusable).
+  snapshot_info save_snapshot(const std::string& name);
+  void restore_snapshot(const std::string& name);
+  std::vector<snapshot_info> list_snapshots();
+  void delete_snapshot(const std::string& name);
+
   // Returns the queue's messages in push order (for tests and inspection).
   std::vector<message_record> messages(std::string_view account_id, std::string_view queue_id);
 
@@ -411,10 +488,23 @@ class queue_store {
   // declared one is created).
   void require_destination(std::string_view account_id, std::string_view queue_id);
 
+  // Journals one event (none when the journal is off) and drops the oldest
+  // past its size.
+  void record(const journal_event& e);
+  // Makes room for an event under --max-db-bytes; false when there is none.
+  bool journal_room();
+  // Journals due delay ends and lease ends (not retention).
+  void sweep_due();
+  std::string snapshot_path(const std::string& name) const;
+
   database& db_;
   clock& clock_;
   random_source& random_;
   store_options options_;
+  std::int64_t journal_first_ = -1;  // the oldest event id kept; -1: not read yet
+  // Snapshots of a :memory: database, by name.
+  struct memory_snapshot;
+  std::vector<std::shared_ptr<memory_snapshot>> memory_snapshots_;
 };
 
 // Tells whether name is a valid queue name: 1 to 63 letters, digits and

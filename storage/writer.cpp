@@ -74,12 +74,22 @@ void writer::run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
       if (waiting_.empty()) return;  // stopping, and nothing left to do
-      while (!waiting_.empty() && group.size() < options_.max_group) {
+      // A group ends before a job that runs alone; that job goes by itself.
+      while (!waiting_.empty() && group.size() < options_.max_group &&
+             (group.empty() || !group.front()->alone()) && !waiting_.front()->alone()) {
+        group.push_back(std::move(waiting_.front()));
+        waiting_.pop_front();
+      }
+      if (group.empty()) {
         group.push_back(std::move(waiting_.front()));
         waiting_.pop_front();
       }
     }
-    run_group(group);
+    if (group.front()->alone()) {
+      run_alone(*group.front());
+    } else {
+      run_group(group);
+    }
     group.clear();
     bound_wal();
   }
@@ -189,6 +199,7 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
     while (!try_group(group, errors, failed, commit_error)) reruns++;
     if (!commit_error && !wal_seen_) remember_wal();
   }
+  if (!commit_error && options_.committed) options_.committed();
   for (std::size_t i = 0; i < group.size(); ++i) {
     group[i]->complete(failed[i] ? errors[i] : commit_error ? commit_error : errors[i]);
   }
@@ -196,6 +207,25 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
   stats_.jobs += group.size();
   stats_.reruns += reruns;
   if (!commit_error) stats_.commits += 1;
+  stats_.wal_frames = wal_frames_;
+}
+
+void writer::run_alone(job& j) {
+  watch_files();
+  std::exception_ptr error;
+  if (std::string lost = storage_lost(); !lost.empty()) {
+    error = std::make_exception_ptr(database_error(SQLITE_IOERR, lost + "; restart flareq"));
+  } else {
+    try {
+      j.execute(store_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  if (options_.committed) options_.committed();
+  j.complete(error);
+  std::lock_guard lock(mutex_);
+  stats_.jobs += 1;
   stats_.wal_frames = wal_frames_;
 }
 

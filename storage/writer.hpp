@@ -40,6 +40,9 @@ class queue_store;
 class job {
  public:
   virtual ~job() = default;
+  // A job that runs alone runs between groups, outside any transaction
+  // (it opens its own): a snapshot, a restore. No other job runs meanwhile.
+  virtual bool alone() const { return false; }
   // Does the work inside the group's transaction. An exception rolls back
   // this job's savepoint and becomes its error.
   virtual void execute(queue_store& store) = 0;
@@ -64,6 +67,10 @@ struct writer_options {
   // Told (on the writer thread) of problems no single job owns: the
   // database file gone, a checkpoint that failed. May be empty.
   std::function<void(const std::string&)> report;
+  // Called on the writer thread after each successful commit (and after a
+  // job that ran alone), before the jobs are told: the journal's readers
+  // wait for it. May be empty; must not throw.
+  std::function<void()> committed;
 };
 
 class writer {
@@ -91,6 +98,7 @@ class writer {
  private:
   void run();
   void run_group(std::deque<std::unique_ptr<job>>& group);
+  void run_alone(job& j);
   // Runs the jobs not yet failed in one transaction; false when a job's
   // failure ended the transaction (that job is then failed, the rest not run).
   bool try_group(std::deque<std::unique_ptr<job>>& group, std::vector<std::exception_ptr>& errors,

@@ -37,6 +37,10 @@ void rethrow_store_error(const storage::store_error& e, plane p) {
                       e.what());
     case store_errc::dead_letter_loop:
       throw api_error(errc::consumer_settings_invalid, e.what());
+    case store_errc::snapshot_not_found:
+      throw api_error(errc::snapshot_not_found, e.what());
+    case store_errc::snapshot_unusable:
+      throw api_error(errc::snapshot_unusable, e.what());
     case store_errc::no_pull_consumer:
       throw api_error(errc::method_not_allowed,
                       "pull needs an http_pull consumer on the queue, as on Cloudflare: add one "

@@ -41,9 +41,9 @@ enum class plane { message, control };
 // the caller's: a lambda temporary inside co_await is destroyed twice by
 // GCC 12, and this signature cannot be called with one.
 template <class T, class Fn>
-boost::asio::awaitable<T> run_store(handler_context& ctx, plane p, Fn& op) {
+boost::asio::awaitable<T> run_store(handler_context& ctx, plane p, Fn& op, bool alone = false) {
   try {
-    co_return co_await call_storage<T>(ctx.writer, std::move(op));
+    co_return co_await call_storage<T>(ctx.writer, std::move(op), alone);
   } catch (const storage::store_error& e) {
     rethrow_store_error(e, p);
   }

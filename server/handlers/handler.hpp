@@ -6,8 +6,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "server/config.hpp"
 #include "server/http/message.hpp"
@@ -16,13 +19,21 @@
 namespace flareq {
 
 namespace storage {
+class clock;
 class writer;
-}
+}  // namespace storage
+class event_hub;
+class fault_rules;
 
-// Shared by every handler; read-only while the server runs.
+// Shared by every handler; read-only while the server runs (faults and
+// events are safe from any thread).
 struct handler_context {
   storage::writer& writer;
   const config& settings;
+  storage::clock& clock;
+  event_hub& events;
+  fault_rules& faults;
+  std::span<const std::string_view> route_names;  // what a fault rule may match
 };
 
 // What a handler answers: the envelope's result, and result_info for lists.
@@ -30,6 +41,9 @@ struct handler_result {
   handler_result(boost::json::value r = nullptr) : result(std::move(r)) {}  // NOLINT: implicit
   boost::json::value result;
   std::optional<boost::json::value> result_info;
+  // Instead of an envelope: a body sent as it comes, of this content type.
+  std::shared_ptr<body_stream> stream;
+  std::string content_type;
 };
 
 using handler_fn = boost::asio::awaitable<handler_result> (*)(handler_context&, const http_request&,

@@ -89,7 +89,7 @@ struct http_server::impl {
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   // Request ids: a random prefix per process, then a counter.
-  std::string id_prefix = request_id_prefix();
+  std::string id_prefix = handler.request_id_prefix();
   std::atomic<std::uint64_t> request_counter{1};
   std::atomic<int> lingering_turned_away{0};
 
@@ -178,7 +178,7 @@ struct http_server::impl {
                          "the limit is " + std::to_string(limits.max_connections) + " connections"};
     http_response res = handler.reject(req, over, std::chrono::steady_clock::now());
     co_await write_answer(conn->stream, 11, res, false, req.request_id, false,
-                          limits.request_timeout);
+                          limits.request_timeout, http_date(handler.now_seconds()));
     // A short linger so the client reads the 503, for a few at a time only:
     // these connections are outside --max-connections.
     if (lingering_turned_away.fetch_add(1) < max_lingering_turned_away) {
@@ -195,7 +195,7 @@ struct http_server::impl {
                                std::chrono::steady_clock::time_point started) {
     http_response res = handler.reject(req, error, started);
     co_await write_answer(conn.stream, version, res, false, req.request_id, req.method == "HEAD",
-                          limits.request_timeout);
+                          limits.request_timeout, http_date(handler.now_seconds()));
     co_await linger(conn.stream, linger_bytes, linger_time);
   }
 
@@ -276,7 +276,7 @@ struct http_server::impl {
       if (version >= 11 && !parser.is_done() &&
           beast::iequals(raw[http::field::expect], "100-continue")) {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
-        go_on.set(http::field::date, http_date());
+        go_on.set(http::field::date, http_date(handler.now_seconds()));
         std::tie(ec, n) =
             co_await http::async_write(conn.stream, go_on, asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
@@ -298,9 +298,10 @@ struct http_server::impl {
       req.body = std::move(raw.body());
       bool head = req.method == "HEAD";
       http_response res = co_await handler.handle(req);
-      keep_alive = keep_alive && !stopping.load();
+      if (res.drop) co_return;  // closed without an answer
+      keep_alive = keep_alive && !stopping.load() && !res.stream;
       if (!co_await write_answer(conn.stream, version, res, keep_alive, req.request_id, head,
-                                 limits.request_timeout)) {
+                                 limits.request_timeout, http_date(handler.now_seconds()))) {
         co_return;
       }
       if (!keep_alive) co_return;
@@ -375,6 +376,7 @@ struct http_server::impl {
 
   void begin_stop() {
     if (stopping.exchange(true)) return;
+    handler.stopping();  // event streams end, so that their connections can
     asio::post(strand, [this] {
       boost::system::error_code ignored;
       acceptor.close(ignored);

@@ -7,7 +7,6 @@
 #include <boost/beast/core/string.hpp>
 #include <cstdio>
 #include <ctime>
-#include <random>
 #include <vector>
 
 namespace flareq::wire {
@@ -15,10 +14,10 @@ namespace beast = boost::beast;
 
 // The Date header's value (RFC 9110 §6.6.1), IMF-fixdate; made once a
 // second per I/O thread.
-std::string http_date() {
+std::string http_date(std::int64_t seconds) {
   thread_local std::time_t made_at = 0;
   thread_local std::string made;
-  std::time_t now = std::time(nullptr);
+  auto now = static_cast<std::time_t>(seconds);
   if (now == made_at && !made.empty()) return made;
   std::tm utc{};
   gmtime_r(&now, &utc);
@@ -120,6 +119,7 @@ http_request to_http_request(const http::request<http::string_body>& raw, std::s
   req.authorization = header(raw, "Authorization");
   req.auth_email = header(raw, "X-Auth-Email");
   req.auth_key = header(raw, "X-Auth-Key");
+  req.last_event_id = header(raw, "Last-Event-ID");
   req.remote = std::move(remote);
   auto given = header(raw, "X-Request-Id");
   if (given && !given->empty() && given->size() <= 64 &&
@@ -134,26 +134,61 @@ http_request to_http_request(const http::request<http::string_body>& raw, std::s
 boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsigned version,
                                           http_response& res, bool keep_alive,
                                           const std::string& request_id, bool head,
-                                          std::chrono::milliseconds timeout) {
+                                          std::chrono::milliseconds timeout,
+                                          const std::string& date) {
+  using boost::asio::as_tuple;
+  using boost::asio::use_awaitable;
   http::response<http::string_body> out{static_cast<http::status>(res.status), version};
   out.set(http::field::server, "flareq/" FLAREQ_VERSION);
-  out.set(http::field::date, http_date());
-  out.set(http::field::content_type, "application/json");
+  out.set(http::field::date, date);
+  out.set(http::field::content_type, res.content_type);
   out.set("X-Request-Id", request_id);
   if (!res.allow.empty()) out.set(http::field::allow, res.allow);
+  for (const auto& [name, value] : res.headers) out.set(name, value);
+  boost::system::error_code ec;
+  std::size_t n = 0;
+  stream.expires_after(timeout);
+  if (res.stream) {
+    // Chunked for HTTP/1.1; HTTP/1.0 reads the body until the close.
+    bool chunked = version >= 11;
+    out.keep_alive(false);
+    out.set(http::field::cache_control, "no-store");
+    if (chunked) out.chunked(true);
+    http::response_serializer<http::string_body> serializer(out);
+    std::tie(ec, n) =
+        co_await http::async_write_header(stream, serializer, as_tuple(use_awaitable));
+    if (ec || head) co_return !ec;
+    for (;;) {
+      // No deadline while waiting for the next piece; one for each write.
+      stream.expires_never();
+      std::optional<std::string> piece = co_await res.stream->next();
+      stream.expires_after(timeout);
+      if (!piece) break;
+      if (piece->empty()) continue;
+      if (chunked) {
+        std::tie(ec, n) = co_await boost::asio::async_write(
+            stream, http::make_chunk(boost::asio::buffer(*piece)), as_tuple(use_awaitable));
+      } else {
+        std::tie(ec, n) = co_await boost::asio::async_write(stream, boost::asio::buffer(*piece),
+                                                            as_tuple(use_awaitable));
+      }
+      if (ec) co_return false;
+    }
+    if (chunked) {
+      std::tie(ec, n) = co_await boost::asio::async_write(stream, http::make_chunk_last(),
+                                                          as_tuple(use_awaitable));
+    }
+    co_return !ec;
+  }
   out.keep_alive(keep_alive);
   out.body() = std::move(res.body);
   out.prepare_payload();
-  stream.expires_after(timeout);
-  boost::system::error_code ec;
-  std::size_t n = 0;
   if (head) {
     http::response_serializer<http::string_body> serializer(out);
-    std::tie(ec, n) = co_await http::async_write_header(
-        stream, serializer, boost::asio::as_tuple(boost::asio::use_awaitable));
-  } else {
     std::tie(ec, n) =
-        co_await http::async_write(stream, out, boost::asio::as_tuple(boost::asio::use_awaitable));
+        co_await http::async_write_header(stream, serializer, as_tuple(use_awaitable));
+  } else {
+    std::tie(ec, n) = co_await http::async_write(stream, out, as_tuple(use_awaitable));
   }
   co_return !ec;
 }
@@ -170,13 +205,6 @@ boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream, std::size_
     if (read_ec) break;
     drained += n;
   }
-}
-
-std::string request_id_prefix() {
-  std::random_device device;
-  char out[17];
-  std::snprintf(out, sizeof out, "%08x", static_cast<unsigned>(device()));
-  return out;
 }
 
 }  // namespace flareq::wire

@@ -19,9 +19,9 @@ namespace flareq::wire {
 
 namespace http = boost::beast::http;
 
-// The Date header's value (RFC 9110 §6.6.1), IMF-fixdate; made once a
-// second per thread.
-std::string http_date();
+// The Date header's value (RFC 9110 §6.6.1), IMF-fixdate, for a time in
+// seconds since the epoch; made once a second per thread.
+std::string http_date(std::int64_t seconds);
 
 // Drops the empty lines a client may send before a request line (RFC 9112
 // §2.2). Returns false when the buffer ends in a lone CR that needs its LF.
@@ -49,12 +49,15 @@ std::optional<std::string> header(const http::request<http::string_body>& req,
 http_request to_http_request(const http::request<http::string_body>& raw, std::string remote);
 
 // Writes an answer with flareq's headers (Server, Date, Content-Type,
-// X-Request-Id, Allow); for HEAD, its header section alone (the
-// Content-Length of the body a GET would get). Returns false on an error.
+// X-Request-Id, Allow, and the response's own); for HEAD, its header section
+// alone (the Content-Length of the body a GET would get). A response with a
+// stream is sent chunked (HTTP/1.0: until the close), each piece as it
+// comes, and never kept alive. Returns false on an error.
 boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsigned version,
                                           http_response& res, bool keep_alive,
                                           const std::string& request_id, bool head,
-                                          std::chrono::milliseconds timeout);
+                                          std::chrono::milliseconds timeout,
+                                          const std::string& date);
 
 // After an error answer with "Connection: close": stops sending, then reads
 // and drops what the client still sends (a body it had started, say), at
@@ -62,8 +65,5 @@ boost::asio::awaitable<bool> write_answer(boost::beast::tcp_stream& stream, unsi
 // connection under the answer (RFC 9112 §9.6).
 boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream, std::size_t most,
                                     std::chrono::milliseconds how_long);
-
-// Eight random hex digits: the start of this process's request ids.
-std::string request_id_prefix();
 
 }  // namespace flareq::wire

@@ -1,0 +1,208 @@
+// The journal in SQL (see queue_store.hpp): one row per state change, in
+// the same transaction as the change itself (so in the same group commit),
+// and the sweep that journals what time makes due. Runs on the writer
+// thread like the rest of queue_store.
+#include <sqlite3.h>
+
+#include <array>
+#include <utility>
+
+#include "storage/clock.hpp"
+#include "storage/database.hpp"
+#include "storage/queue_store.hpp"
+#include "storage/store_rows.hpp"
+
+namespace flareq::storage {
+namespace {
+
+constexpr std::array<std::pair<event_type, std::string_view>, 13> event_names = {{
+    {event_type::pushed, "pushed"},
+    {event_type::ready, "ready"},
+    {event_type::leased, "leased"},
+    {event_type::acked, "acked"},
+    {event_type::retried, "retried"},
+    {event_type::lease_expired, "lease_expired"},
+    {event_type::dead_lettered, "dead_lettered"},
+    {event_type::discarded, "discarded"},
+    {event_type::expired, "expired"},
+    {event_type::purged, "purged"},
+    {event_type::queue_deleted, "queue_deleted"},
+    {event_type::reset, "reset"},
+    {event_type::snapshot_restored, "snapshot_restored"},
+}};
+
+event_type event_type_of(std::string_view name) {
+  for (const auto& [type, text] : event_names) {
+    if (text == name) return type;
+  }
+  return event_type::pushed;  // not reached: only these names are written
+}
+
+void bind_text(statement& s, int index, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(index, *v);
+  } else {
+    s.bind_null(index);
+  }
+}
+
+std::optional<std::string> optional_text(statement& s, int index) {
+  if (s.column_is_null(index)) return std::nullopt;
+  return std::string(s.column_text(index));
+}
+
+}  // namespace
+
+std::string_view to_string(event_type type) {
+  for (const auto& [t, text] : event_names) {
+    if (t == type) return text;
+  }
+  return "unknown";
+}
+
+bool queue_store::journal_room() {
+  if (options_.push_page_limit <= 0) return true;
+  // Under --max-db-bytes the journal yields to messages: past two thirds of
+  // the pages pushes may use, its oldest events go first, and while it is
+  // empty and the pages still in use, events are not recorded.
+  auto used = [this] {
+    auto q = db_.prepare(
+        "SELECT (SELECT page_count FROM pragma_page_count()) - "
+        "(SELECT freelist_count FROM pragma_freelist_count())");
+    q->step();
+    return q->column_int64(0);
+  };
+  std::int64_t limit = options_.push_page_limit * 2 / 3;
+  while (used() >= limit) {
+    auto drop = db_.prepare(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 1000)");
+    drop->run();
+    journal_first_ = -1;
+    if (db_.changes() == 0) return false;
+  }
+  return true;
+}
+
+void queue_store::record(const journal_event& e) {
+  if (options_.journal_size <= 0 || !journal_room()) return;
+  auto insert = db_.prepare(
+      "INSERT INTO events (at_ms, type, account_id, queue_id, message_id, lease_id, attempt, "
+      "delay_seconds, until_ms, to_queue_id, count, name) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  insert->bind(1, e.at_ms)
+      .bind(2, to_string(e.type))
+      .bind(3, e.account_id)
+      .bind(4, e.queue_id)
+      .bind(5, e.message_id);
+  bind_text(*insert, 6, e.lease_id);
+  rows::bind_optional(*insert, 7, e.attempt);
+  rows::bind_optional(*insert, 8, e.delay_seconds);
+  rows::bind_optional(*insert, 9, e.until_ms);
+  bind_text(*insert, 10, e.to_queue_id);
+  rows::bind_optional(*insert, 11, e.count);
+  bind_text(*insert, 12, e.name);
+  insert->run();
+  std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
+  if (journal_first_ < 0) {
+    auto first = db_.prepare("SELECT min(id) FROM events");
+    first->step();
+    journal_first_ = first->column_int64(0);
+  }
+  // Ids grow by one, so the oldest kept is id - size + 1. (A rolled-back
+  // job may leave journal_first_ ahead: the next trim catches up.)
+  if (id - journal_first_ >= options_.journal_size) {
+    auto trim = db_.prepare("DELETE FROM events WHERE id <= ?1");
+    trim->bind(1, id - options_.journal_size);
+    trim->run();
+    journal_first_ = id - options_.journal_size + 1;
+  }
+}
+
+void queue_store::sweep_due() {
+  std::int64_t now_ms = clock_.now_ms();
+  auto due = db_.prepare(
+      "SELECT seq, id, account_id, queue_id, watch, lease_id, attempts, visible_at_ms "
+      "FROM messages WHERE watch IS NOT NULL AND visible_at_ms <= ?1 "
+      "ORDER BY visible_at_ms, seq");
+  due->bind(1, now_ms);
+  std::vector<std::pair<std::int64_t, journal_event>> found;
+  while (due->step()) {
+    journal_event e;
+    e.at_ms = due->column_int64(7);
+    e.account_id = due->column_text(2);
+    e.queue_id = due->column_text(3);
+    e.message_id = due->column_text(1);
+    if (due->column_int64(4) == 2) {
+      e.type = event_type::lease_expired;
+      if (!due->column_is_null(5))
+        e.lease_id = e.message_id + "." + std::string(due->column_text(5));
+      e.attempt = due->column_int64(6);
+    } else {
+      e.type = event_type::ready;
+    }
+    found.emplace_back(due->column_int64(0), std::move(e));
+  }
+  due->reset();
+  if (found.empty()) return;
+  auto clear = db_.prepare("UPDATE messages SET watch = NULL WHERE seq = ?1");
+  for (const auto& [seq, e] : found) {
+    record(e);
+    clear->bind(1, seq);
+    clear->run();
+    clear->reset();
+  }
+}
+
+std::int64_t queue_store::sweep() {
+  std::int64_t before = last_event_id();
+  sweep_due();
+  // Retention, queue by queue: messages past it leave the file now.
+  std::vector<queue_record> queues;
+  {
+    auto q = db_.prepare("SELECT " FLAREQ_QUEUE_COLUMNS " FROM queues");
+    while (q->step()) queues.push_back(rows::read_queue(*q));
+  }
+  std::int64_t now_ms = clock_.now_ms();
+  for (const queue_record& queue : queues) expire(queue, now_ms);
+  return last_event_id() - before;
+}
+
+std::int64_t queue_store::last_event_id() {
+  auto q = db_.prepare("SELECT coalesce(max(id), 0) FROM events");
+  q->step();
+  return q->column_int64(0);
+}
+
+std::vector<journal_event> queue_store::events(const event_query& query) {
+  auto q = db_.prepare(
+      "SELECT id, at_ms, type, account_id, queue_id, message_id, lease_id, attempt, "
+      "delay_seconds, until_ms, to_queue_id, count, name FROM events "
+      "WHERE id > ?1 AND (?2 = '' OR account_id = ?2) AND (?3 = '' OR queue_id = ?3) "
+      "AND (?4 = '' OR message_id = ?4) ORDER BY id LIMIT ?5");
+  q->bind(1, query.after)
+      .bind(2, query.account_id)
+      .bind(3, query.queue_id)
+      .bind(4, query.message_id)
+      .bind(5, query.limit);
+  std::vector<journal_event> out;
+  while (q->step()) {
+    journal_event e;
+    e.id = q->column_int64(0);
+    e.at_ms = q->column_int64(1);
+    e.type = event_type_of(q->column_text(2));
+    e.account_id = q->column_text(3);
+    e.queue_id = q->column_text(4);
+    e.message_id = q->column_text(5);
+    e.lease_id = optional_text(*q, 6);
+    e.attempt = rows::optional_column(*q, 7);
+    e.delay_seconds = rows::optional_column(*q, 8);
+    e.until_ms = rows::optional_column(*q, 9);
+    e.to_queue_id = optional_text(*q, 10);
+    e.count = rows::optional_column(*q, 11);
+    e.name = optional_text(*q, 12);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace flareq::storage
