@@ -395,6 +395,8 @@ std::string help_text() {
          "from its first use on; deleted through the API, it stays deleted (POST\n"
          "/_flareq/reset included) until flareq starts again.\n"
          "Health: GET /healthz (alive), GET /readyz (database open and migrated).\n"
+         "Test harness (README, \"Testing with flareq\"): /_flareq/clock, /_flareq/snapshots,\n"
+         "/_flareq/faults, /_flareq/events and /_flareq/events/stream.\n"
          "SIGINT or SIGTERM: stop accepting, finish requests in flight, checkpoint and close\n"
          "the database; a second signal closes every connection at once.\n"
          "Exit codes: 0 after a clean stop; 2 for bad options, a port in use, or a database\n"

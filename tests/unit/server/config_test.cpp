@@ -166,6 +166,25 @@ TEST(config_test, every_option_row_reaches_help_environment_and_file) {
   }
 }
 
+TEST(config_test, harness_settings) {
+  config c = parse_config(std::vector<std::string>{}, env_of({})).settings;
+  EXPECT_FALSE(c.manual_clock);
+  EXPECT_FALSE(c.seed);
+  EXPECT_EQ(c.journal_size, 100'000);
+  c = parse_config(
+          std::vector<std::string>{"--clock", "manual", "--seed", "7", "--journal-size", "0"},
+          env_of({}))
+          .settings;
+  EXPECT_TRUE(c.manual_clock);
+  EXPECT_FALSE(c.clock_start_ms);
+  EXPECT_EQ(c.seed, 7u);
+  EXPECT_EQ(c.journal_size, 0);
+  c = parse_config(std::vector<std::string>{}, env_of({{"FLAREQ_CLOCK", "manual:1795981552000"}}))
+          .settings;
+  EXPECT_TRUE(c.manual_clock);
+  EXPECT_EQ(c.clock_start_ms, 1'795'981'552'000);
+}
+
 TEST(config_test, help_and_version) {
   EXPECT_EQ(parse_config(std::vector<std::string>{"--help"}, env_of({})).what,
             parsed_config::action::help);
@@ -224,6 +243,11 @@ TEST(config_test, bad_values_name_the_setting) {
       {{"--api-token", std::string("nul\0x", 5)}, {}, "--api-token"},
       {{"--host", "localhost"}, {}, "--host localhost: not an IP address"},
       {{"--host", "300.1.1.1"}, {}, "--host"},
+      {{"--clock", "sometimes"}, {}, "--clock must be system, manual"},
+      {{"--clock", "manual:soon"}, {}, "manual:START_MS"},
+      {{"--clock", "manual:-5"}, {}, "manual:START_MS"},
+      {{"--seed", "-1"}, {}, "--seed"},
+      {{"--journal-size", "-1"}, {}, "--journal-size"},
   };
   for (const auto& c : cases) {
     try {
