@@ -4,6 +4,7 @@
 // thread like the rest of queue_store.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -108,9 +109,11 @@ void queue_store::record(const journal_event& e) {
     first->step();
     journal_first_ = first->column_int64(0);
   }
-  // Ids grow by one, so the oldest kept is id - size + 1. (A rolled-back
-  // job may leave journal_first_ ahead: the next trim catches up.)
-  if (id - journal_first_ >= options_.journal_size) {
+  // Ids grow by one, so the oldest kept is id - size + 1. Trimmed in steps
+  // of 1 % of the size, not one row per event. (A rolled-back job may leave
+  // journal_first_ ahead: the next trim catches up.)
+  std::int64_t step = std::max<std::int64_t>(1, options_.journal_size / 100);
+  if (id - journal_first_ >= options_.journal_size - 1 + step) {
     auto trim = db_.prepare("DELETE FROM events WHERE id <= ?1");
     trim->bind(1, id - options_.journal_size);
     trim->run();
