@@ -176,7 +176,9 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     const route_entry& route = route_table()[m.index];
     std::optional<fault_rule> fault;
     if (!route.name.empty()) {
-      fault = context_.faults.draw(req.method, route.name, m.params.get("account_id"),
+      // HEAD is a GET without the body: GET rules apply to it.
+      std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
+      fault = context_.faults.draw(method, route.name, m.params.get("account_id"),
                                    m.params.get("queue_id"));
     }
     if (fault) {
@@ -193,9 +195,15 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
           log_access(req, 0, started, nullptr);
           co_return res;
         case fault_action::latency: {
-          boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor,
-                                         std::chrono::milliseconds(fault->latency_ms));
-          co_await wait.async_wait(boost::asio::use_awaitable);
+          // In slices, so that a stopping server does not wait it out.
+          auto until =
+              std::chrono::steady_clock::now() + std::chrono::milliseconds(fault->latency_ms);
+          boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
+          while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+            wait.expires_at(
+                std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+            co_await wait.async_wait(boost::asio::use_awaitable);
+          }
           break;
         }
         case fault_action::answer_lost:
@@ -236,6 +244,7 @@ std::string app::request_id_prefix() {
 }
 
 void app::stopping() {
+  stopping_.store(true);
   context_.events.close();
 }
 

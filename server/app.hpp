@@ -4,6 +4,7 @@
 // directly. Safe to call from any I/O thread at once.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
@@ -63,6 +64,7 @@ class app final : public http_handler {
   handler_context context_;
   const logger& log_;
   storage::random_source& random_;
+  std::atomic<bool> stopping_{false};  // set once by stopping(): latency faults end early
   router router_;
 };
 

@@ -15,6 +15,7 @@
 #include "server/config_options.hpp"
 #include "server/router.hpp"
 #include "server/rules.hpp"
+#include "storage/clock.hpp"
 
 namespace flareq {
 namespace asio = boost::asio;
@@ -215,8 +216,9 @@ const options::option option_table[] = {
                     digits.find_first_not_of("0123456789") == std::string::npos;
        if (whole) start = std::stoll(digits);
      }
-     if (start < 0) {
-       fail("clock", "must be system, manual, or manual:START_MS (0 to 999999999999999), not " +
+     if (start < 0 || start > storage::last_clock_ms) {
+       fail("clock", "must be system, manual, or manual:START_MS (0 to " +
+                         std::to_string(storage::last_clock_ms) + ", up to year 9999), not " +
                          mode);
      }
      c.manual_clock = true;

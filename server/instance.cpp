@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -62,11 +63,15 @@ storage::database open_migrated(const config& c, const logger& log) {
   return db;
 }
 
-storage::writer_options writer_options_of(const config& c, const logger& log, event_hub& hub) {
+storage::writer_options writer_options_of(const config& c, const logger& log,
+                                          storage::queue_store& store, event_hub& hub) {
   storage::writer_options o;
   if (c.db != ":memory:") o.wal_limit_bytes = wal_share(c) / 2;
   o.report = [&log](const std::string& problem) { log.write(log_level::error, problem); };
-  o.committed = [&hub] { hub.notify(); };
+  // Only what wrote events wakes the streams (reads and empty sweeps commit too).
+  o.committed = [&store, &hub] {
+    if (store.take_recorded()) hub.notify();
+  };
   return o;
 }
 
@@ -126,15 +131,19 @@ class sweeper {
   }
 
  private:
+  // At most one sweep waits or runs at a time: a slow one is not piled on.
   struct sweep_job final : storage::job {
+    explicit sweep_job(std::atomic<bool>& b) : busy(b) {}
     void execute(storage::queue_store& s) override { s.sweep(); }
-    void complete(std::exception_ptr) noexcept override {}  // the writer reports storage trouble
+    // The writer reports storage trouble itself.
+    void complete(std::exception_ptr) noexcept override { busy.store(false); }
+    std::atomic<bool>& busy;
   };
 
   void run() {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
-      writer_.submit(std::make_unique<sweep_job>());
+      if (!busy_.exchange(true)) writer_.submit(std::make_unique<sweep_job>(busy_));
     }
   }
 
@@ -142,7 +151,8 @@ class sweeper {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mutex_
-  std::thread thread_;     // started last
+  std::atomic<bool> busy_{false};
+  std::thread thread_;  // started last
 };
 
 }  // namespace
@@ -156,7 +166,7 @@ struct instance::parts {
         db(open_migrated(c, l)),
         store(db, clock, random, store_options_of(c)),
         faults(c.seed ? *c.seed : seed_from(random)),
-        writer(db, store, writer_options_of(c, l, hub)),
+        writer(db, store, writer_options_of(c, l, store, hub)),
         checkpoints(c.db == ":memory:" ? nullptr
                                        : std::make_unique<storage::checkpointer>(
                                              c.db, std::chrono::milliseconds(50),

@@ -9,6 +9,10 @@
 
 namespace flareq::storage {
 
+// The last millisecond a clock may show: 9999-12-31T23:59:59.999Z, the end
+// of what RFC 3339 and the Date header can write.
+inline constexpr std::int64_t last_clock_ms = 253'402'300'799'999;
+
 // Tells the current time in microseconds since the Unix epoch.
 class clock {
  public:

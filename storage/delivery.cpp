@@ -98,6 +98,10 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
   queue_record queue = resolve_for_push(account_id, queue_id);
   std::int64_t now_ms = clock_.now_ms();
   expire(queue, now_ms);
+  if (retention_due_ms_ != 0) {
+    retention_due_ms_ =
+        std::min(retention_due_ms_, now_ms + queue.settings.message_retention_period * 1000);
+  }
   auto insert = db_.prepare(
       "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
       "timestamp_ms, delay_seconds, visible_at_ms, watch) "
@@ -196,6 +200,7 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
   move->run();
   e.type = event_type::dead_lettered;
   e.to_queue_id = target->queue_id;
+  retention_due_ms_ = 0;  // the message keeps its age under another retention
   record(e);
 }
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
+#include <string>
 #include <utility>
 
 #include "storage/clock.hpp"
@@ -75,8 +77,10 @@ bool queue_store::journal_room() {
   };
   std::int64_t limit = options_.push_page_limit * 2 / 3;
   while (used() >= limit) {
+    // The newest stays, so that ids go on from it and never name two events.
     auto drop = db_.prepare(
-        "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 1000)");
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < "
+        "(SELECT max(id) FROM events) ORDER BY id LIMIT 1000)");
     drop->run();
     journal_first_ = -1;
     if (db_.changes() == 0) return false;
@@ -103,6 +107,7 @@ void queue_store::record(const journal_event& e) {
   rows::bind_optional(*insert, 11, e.count);
   bind_text(*insert, 12, e.name);
   insert->run();
+  recorded_ = true;
   std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
   if (journal_first_ < 0) {
     auto first = db_.prepare("SELECT min(id) FROM events");
@@ -159,14 +164,36 @@ void queue_store::sweep_due() {
 std::int64_t queue_store::sweep() {
   std::int64_t before = last_event_id();
   sweep_due();
-  // Retention, queue by queue: messages past it leave the file now.
-  std::vector<queue_record> queues;
-  {
-    auto q = db_.prepare("SELECT " FLAREQ_QUEUE_COLUMNS " FROM queues");
-    while (q->step()) queues.push_back(rows::read_queue(*q));
-  }
+  // Retention: only when the earliest message to pass it may have (known
+  // from the last look, and lowered by pushes), and only in the queues
+  // that hold such a message, so that an idle server does no work per queue.
   std::int64_t now_ms = clock_.now_ms();
-  for (const queue_record& queue : queues) expire(queue, now_ms);
+  if (retention_due_ms_ == 0 || now_ms >= retention_due_ms_) {
+    constexpr std::string_view oldest =
+        "(SELECT min(timestamp_ms) FROM messages m WHERE m.account_id = q.account_id AND "
+        "m.queue_id = q.queue_id) + q.message_retention_period * 1000";
+    std::vector<queue_record> due;
+    {
+      auto q = db_.prepare(
+          "SELECT account_id, queue_id, message_retention_period FROM queues q "
+          "WHERE backlog_count > 0 AND " +
+          std::string(oldest) + " < ?1");
+      q->bind(1, now_ms);
+      while (q->step()) {
+        queue_record r;
+        r.account_id = q->column_text(0);
+        r.queue_id = q->column_text(1);
+        r.settings.message_retention_period = q->column_int64(2);
+        due.push_back(std::move(r));
+      }
+    }
+    for (const queue_record& queue : due) expire(queue, now_ms);
+    auto next = db_.prepare("SELECT min(" + std::string(oldest) +
+                            ") FROM queues q WHERE backlog_count > 0");
+    next->step();
+    retention_due_ms_ =
+        next->column_is_null(0) ? std::numeric_limits<std::int64_t>::max() : next->column_int64(0);
+  }
   return last_event_id() - before;
 }
 

@@ -204,6 +204,7 @@ queue_record queue_store::update_queue(std::string_view account_id, std::string_
                                        std::optional<std::string> name,
                                        const queue_settings& settings, bool check_dead_letter) {
   queue_record current = require_queue(account_id, queue_id);
+  retention_due_ms_ = 0;  // the retention period may change
   if (name && *name != current.queue_name) {
     ensure_name_free(account_id, *name);
     if (check_dead_letter && current.consumer &&
@@ -236,7 +237,8 @@ void queue_store::delete_queue(std::string_view account_id, std::string_view que
   q->run();
   // A declared queue deleted through the API stays deleted for this run.
   if (live_declared(account_id, queue_id) != nullptr) {
-    auto gone = db_.prepare("INSERT INTO deleted_declared (account_id, queue_id) VALUES (?1, ?2)");
+    auto gone = db_.prepare(
+        "INSERT OR IGNORE INTO deleted_declared (account_id, queue_id) VALUES (?1, ?2)");
     gone->bind(1, account_id).bind(2, queue_id);
     gone->run();
   }
@@ -327,6 +329,7 @@ reset_counts queue_store::reset() {
 
 void queue_store::provision(const account_spec& account) {
   materialize_declared(account.id);
+  retention_due_ms_ = 0;
   // The queues first, then the consumers: a consumer's dead-letter queue may
   // be a queue the file lists after it (with its fixed id).
   std::vector<queue_record> made;

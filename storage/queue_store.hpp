@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace flareq::storage {
@@ -430,6 +431,9 @@ class queue_store {
   std::vector<journal_event> events(const event_query& query);
   // The newest event's id (0 when none).
   std::int64_t last_event_id();
+  // Tells whether events were recorded since the last call (and forgets it):
+  // after a commit, whether the journal's readers have something new.
+  bool take_recorded() { return std::exchange(recorded_, false); }
 
   // Snapshots (storage/snapshots.cpp): the whole state under a name. Save
   // and restore must run alone (outside any transaction; see writer). The
@@ -501,7 +505,9 @@ class queue_store {
   clock& clock_;
   random_source& random_;
   store_options options_;
-  std::int64_t journal_first_ = -1;  // the oldest event id kept; -1: not read yet
+  std::int64_t journal_first_ = -1;    // the oldest event id kept; -1: not read yet
+  bool recorded_ = false;              // events recorded since take_recorded()
+  std::int64_t retention_due_ms_ = 0;  // no message passes retention before; 0: unknown
   // Snapshots of a :memory: database, by name.
   struct memory_snapshot;
   std::vector<std::shared_ptr<memory_snapshot>> memory_snapshots_;

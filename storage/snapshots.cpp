@@ -4,7 +4,9 @@
 // first copies the snapshot into a scratch in-memory database, checks it and
 // migrates it to this binary's schema, so that a missing, corrupt or too new
 // snapshot fails with the state untouched; then it replaces every table but
-// the journal in one transaction. Runs on the writer thread.
+// the journal and the declared queues deleted in this run (which stay
+// deleted until flareq starts again) in one transaction. Runs on the writer
+// thread.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -193,6 +195,14 @@ void queue_store::restore_snapshot(const std::string& name) {
                             std::string(check->column_is_null(0) ? "" : check->column_text(0)));
     }
     check->reset();
+    // An empty file opens as an empty database: no snapshot of ours.
+    auto version = scratch.prepare("PRAGMA user_version");
+    version->step();
+    if (version->column_int64(0) == 0) {
+      throw store_error(store_errc::snapshot_unusable,
+                        "snapshot " + name + " is not a flareq database");
+    }
+    version->reset();
     migrate(scratch);
   } catch (const database_error& e) {
     throw store_error(store_errc::snapshot_unusable,
@@ -225,7 +235,7 @@ void queue_store::restore_snapshot(const std::string& name) {
   {
     auto q = db_.prepare(
         "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name <> 'events' ORDER BY name <> 'queues', name");
+        "AND name NOT IN ('events', 'deleted_declared') ORDER BY name <> 'queues', name");
     while (q->step()) tables.emplace_back(q->column_text(0));
   }
   transaction tx(db_);
@@ -245,6 +255,7 @@ void queue_store::restore_snapshot(const std::string& name) {
   }
   record({.at_ms = clock_.now_ms(), .type = event_type::snapshot_restored, .name = name});
   tx.commit();
+  retention_due_ms_ = 0;
 }
 
 }  // namespace flareq::storage

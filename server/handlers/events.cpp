@@ -2,7 +2,8 @@
 // stream as server-sent events (text/event-stream): each event is
 // "id: N", "event: TYPE", "data: JSON", and a blank line. A stream reads
 // what was committed after its last id, then waits for the writer's next
-// commit (event_hub); a comment line every 15 s keeps proxies from closing it.
+// commit (event_hub). A comment line every 5 s keeps proxies from closing it
+// and finds clients that have gone (their connection is then freed).
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -18,7 +19,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::int64_t max_events_per_page = 1000;
-constexpr std::chrono::seconds keep_alive{15};
+constexpr std::chrono::seconds keep_alive{5};
 
 json::value event_json(const storage::journal_event& e) {
   json::object o{{"id", e.id},

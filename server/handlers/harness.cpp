@@ -139,9 +139,8 @@ boost::asio::awaitable<handler_result> move_clock(handler_context& ctx, const ht
   json::value parsed = parse_json_body(req.body);
   const json::object& body = require_object(parsed, bad_body, "the body");
   only_fields(body, {"advance_ms", "now_ms"});
-  constexpr std::int64_t max_ms = std::int64_t{1} << 52;
-  auto advance = optional_int(body, "advance_ms", 0, max_ms, bad_body);
-  auto to = optional_int(body, "now_ms", 0, max_ms, bad_body);
+  auto advance = optional_int(body, "advance_ms", 0, storage::last_clock_ms, bad_body);
+  auto to = optional_int(body, "now_ms", 0, storage::last_clock_ms, bad_body);
   if (advance.has_value() == to.has_value()) {
     throw api_error(bad_body, "give exactly one of advance_ms or now_ms");
   }
@@ -151,9 +150,14 @@ boost::asio::awaitable<handler_result> move_clock(handler_context& ctx, const ht
                     "start flareq with --clock manual (FLAREQ_CLOCK=manual) to move it");
   }
   std::int64_t target_us = to ? *to * 1000 : manual->now_us() + *advance * 1000;
+  if (target_us / 1000 > storage::last_clock_ms) {
+    throw api_error(bad_body, "the clock stops at 9999-12-31T23:59:59.999Z (now_ms " +
+                                  std::to_string(storage::last_clock_ms) + ")");
+  }
   if (!manual->move_to_us(target_us)) {
-    throw api_error(bad_body, "the clock never goes backwards: now_ms " + std::to_string(*to) +
-                                  " is before " + std::to_string(manual->now_ms()));
+    throw api_error(bad_body, "the clock never goes backwards: now_ms " +
+                                  std::to_string(target_us / 1000) + " is before " +
+                                  std::to_string(manual->now_ms()));
   }
   // What became due is journalled (and expired messages leave) before the
   // answer, so the next request and the event stream see it.

@@ -106,6 +106,12 @@ TEST_F(harness, the_clock_never_goes_backwards_and_takes_one_instruction) {
   EXPECT_EQ(client.post("/_flareq/clock", R"({"advance_ms":-1})").status, 400u);
   EXPECT_EQ(client.post("/_flareq/clock", R"({"advance":1})").status, 400u);
   EXPECT_EQ(client.post("/_flareq/clock", "{}", {}).status, 400u) << "credentials are required";
+  // Up to the last millisecond of year 9999, which dates can still show.
+  auto far = client.post("/_flareq/clock", R"({"now_ms":253402300800000})");
+  EXPECT_EQ(far.status, 400u) << far.body;
+  auto past_end = client.post("/_flareq/clock", R"({"advance_ms":253402300799999})");
+  EXPECT_EQ(past_end.status, 400u) << past_end.body;
+  EXPECT_NE(past_end.body.find("9999-12-31"), std::string::npos) << past_end.body;
   auto to = ok("POST", "/_flareq/clock", R"({"now_ms":)" + std::to_string(now + 5000) + "}");
   EXPECT_EQ(to.at("now_ms").as_int64(), now + 5000);
   EXPECT_EQ(ok("GET", "/_flareq/clock", "").at("now_ms").as_int64(), now + 5000);
@@ -354,6 +360,10 @@ TEST_F(harness, a_missing_damaged_or_badly_named_snapshot_changes_nothing) {
   auto broken = client.post("/_flareq/snapshots/broken/restore", "");
   EXPECT_EQ(broken.status, 422u) << broken.body;
   EXPECT_EQ(broken.json().at("errors").at(0).at("code"), 10026);
+  // An empty file opens as an empty database: it is no snapshot either.
+  std::ofstream(server.db_path() + ".snapshots/empty.db").close();
+  auto empty = client.post("/_flareq/snapshots/empty/restore", "");
+  EXPECT_EQ(empty.status, 422u) << empty.body;
   EXPECT_EQ(backlog(q), 1);
   ASSERT_EQ(pull(q).size(), 1u);
 }
@@ -486,6 +496,15 @@ TEST_F(seeded, fault_actions_close_delay_or_lose_the_answer_as_asked) {
   ASSERT_EQ(rules.size(), 4u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(rules[i].at("fired"), 1);
   EXPECT_EQ(rules[3].at("fired"), 0);
+  // HEAD is a GET: GET rules answer it too.
+  ok("POST", "/_flareq/faults",
+     R"({"route":"queue","method":"GET","action":"error","status":503,"times":1})");
+  std::string head = raw_exchange(server.port(), "HEAD " + base + "/" + q +
+                                                     " HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                                                     "Bearer t\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 503")) << head;
+  EXPECT_NE(head.find("X-Flareq-Fault: 5"), std::string::npos) << head;
+  ok("DELETE", "/_flareq/faults/5", "");
   ok("DELETE", "/_flareq/faults/4", "");
   EXPECT_EQ(client.request("DELETE", "/_flareq/faults/4").status, 404u);
   EXPECT_EQ(ok("DELETE", "/_flareq/faults", "").at("deleted"), 3);
@@ -493,6 +512,84 @@ TEST_F(seeded, fault_actions_close_delay_or_lose_the_answer_as_asked) {
   EXPECT_EQ(client.post("/_flareq/faults", R"({"action":"explode"})").status, 400u);
   EXPECT_EQ(client.post("/_flareq/faults", R"({"action":"error","probability":2})").status, 400u);
   EXPECT_EQ(client.post("/_flareq/faults", R"({"action":"latency"})").status, 400u);
+}
+
+TEST_F(seeded, a_pending_latency_fault_does_not_hold_up_a_stop) {
+  ok("POST", "/_flareq/faults", R"({"route":"queues","action":"latency","latency_ms":600000})");
+  std::thread slow([port = server.port()] {
+    http_client own(port);
+    EXPECT_EQ(own.request("GET", base).status, 200u) << "answered, early";
+  });
+  while (ok("GET", "/_flareq/faults", "").as_array().at(0).at("fired") != 1) {
+    std::this_thread::yield();
+  }
+  auto started = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  slow.join();
+}
+
+class declared : public harness {
+ protected:
+  declared() : harness([](config& c) { c.queues = {{"orders", "orders"}}; }) {}
+};
+
+// Declared queues deleted in this run stay deleted until the next start:
+// that is the run's, not the snapshot's.
+TEST_F(declared, a_restore_keeps_this_runs_deleted_declared_queues) {
+  ok("GET", base + "/orders", "");
+  ok("DELETE", base + "/orders", "");
+  ok("POST", "/_flareq/snapshots", R"({"name":"without"})");
+  server.restart();
+  http_client again(server.port());
+  EXPECT_EQ(again.request("GET", base + "/orders").status, 200u) << "declared again";
+  ASSERT_EQ(again.post("/_flareq/snapshots/without/restore", "").status, 200u);
+  EXPECT_EQ(again.request("GET", base + "/orders").status, 200u)
+      << "the earlier run's deletion does not come back";
+  ASSERT_EQ(again.post("/_flareq/snapshots", R"({"name":"with"})").status, 200u);
+  EXPECT_EQ(again.request("DELETE", base + "/orders").status, 200u);
+  ASSERT_EQ(again.post("/_flareq/snapshots/with/restore", "").status, 200u);
+  EXPECT_EQ(again.request("DELETE", base + "/orders").status, 200u) << "deleted twice in a run";
+  EXPECT_EQ(again.request("GET", base + "/orders").status, 404u);
+}
+
+class capped : public harness {
+ protected:
+  capped() : harness([](config& c) { c.max_db_bytes = 4'000'000; }) {}
+};
+
+// Under --max-db-bytes the journal yields to messages, but its ids go on:
+// none is given to two events.
+TEST_F(capped, event_ids_never_start_again_when_the_journal_yields_its_room) {
+  std::string q = queue("big");
+  std::string body = R"({"content_type":"text","body":")" + std::string(60'000, 'x') + R"("})";
+  std::int64_t first_max = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto r = client.post(base + "/" + q + "/messages", body);
+    if (r.status != 200) break;
+    if (i == 0) {
+      first_max = ok("GET", "/_flareq/events", "").at(0).at("id").as_int64();
+    }
+  }
+  auto kept = ok("GET", "/_flareq/events?limit=1000", "").as_array();
+  ASSERT_FALSE(kept.empty()) << "the newest event stays";
+  std::int64_t newest = kept.back().at("id").as_int64();
+  EXPECT_GT(newest, 10);
+  // Room again: acks free the space, and the events go on after the newest.
+  for (auto batch = pull(q); !batch.empty(); batch = pull(q)) {
+    std::string acks;
+    for (const auto& m : batch) {
+      acks += std::string(acks.empty() ? "" : ",") + R"({"lease_id":")" +
+              std::string(m.at("lease_id").as_string()) + "\"}";
+    }
+    ok("POST", base + "/" + q + "/messages/ack", "{\"acks\":[" + acks + "]}");
+  }
+  ok("POST", base + "/" + q + "/messages", R"({"body":"small","content_type":"text"})");
+  auto events = ok("GET", "/_flareq/events?limit=1000", "").as_array();
+  ASSERT_GT(events.size(), 1u);
+  for (const auto& e : events) EXPECT_GE(e.at("id").as_int64(), first_max);
+  EXPECT_EQ(events.back().at("type"), "pushed");
+  EXPECT_GT(events.back().at("id").as_int64(), newest) << "ids went on from the newest";
 }
 
 // ---- 2. reproducible runs ------------------------------------------------------

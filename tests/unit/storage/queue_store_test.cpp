@@ -39,6 +39,39 @@ class queue_store_test : public ::testing::Test {
   std::unique_ptr<queue_store> store;
 };
 
+// The journal's readers are woken only by what wrote events: reads and
+// sweeps with nothing due write none.
+TEST_F(queue_store_test, only_changes_record_events) {
+  EXPECT_FALSE(store->take_recorded());
+  push("q1", text("hello", 10));
+  EXPECT_TRUE(store->take_recorded());
+  EXPECT_FALSE(store->take_recorded()) << "taken once";
+  store->metrics("acc", "q1");
+  store->peek("acc", "q1", 10);
+  store->events({});
+  EXPECT_EQ(store->sweep(), 0);
+  EXPECT_FALSE(store->take_recorded());
+  clock.advance_ms(10'000);
+  EXPECT_EQ(store->sweep(), 1) << "the delay ended";
+  EXPECT_TRUE(store->take_recorded());
+}
+
+// Sweeps look for retention only when a message may have passed it.
+TEST_F(queue_store_test, the_sweep_removes_messages_past_retention_when_due) {
+  push("q1", text("old"));
+  clock.advance_ms(345'600'000);
+  EXPECT_EQ(store->sweep(), 0) << "not before the period is over";
+  push("q1", text("young"));
+  clock.advance_ms(1);
+  EXPECT_EQ(store->sweep(), 1);
+  auto left = store->messages("acc", "q1");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].body, "young");
+  auto events = store->events({});
+  EXPECT_EQ(storage::to_string(events.back().type), "expired");
+  EXPECT_EQ(events.back().at_ms, start_ms + 345'600'000);
+}
+
 TEST_F(queue_store_test, push_stores_the_message) {
   auto m = push("q1", text("hello"));
   EXPECT_EQ(m.backlog_count, 1);
