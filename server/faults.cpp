@@ -39,6 +39,7 @@ fault_rule fault_rules::add(fault_rule rule) {
   rule.id = std::to_string(next_id_++);
   rule.fired = 0;
   rules_.push_back(rule);
+  count_.store(rules_.size());
   return rule;
 }
 
@@ -49,13 +50,16 @@ std::vector<fault_rule> fault_rules::list() const {
 
 bool fault_rules::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
-  return std::erase_if(rules_, [&](const fault_rule& r) { return r.id == id; }) > 0;
+  bool removed = std::erase_if(rules_, [&](const fault_rule& r) { return r.id == id; }) > 0;
+  count_.store(rules_.size());
+  return removed;
 }
 
 std::size_t fault_rules::clear() {
   std::lock_guard lock(mutex_);
   std::size_t n = rules_.size();
   rules_.clear();
+  count_.store(0);
   return n;
 }
 
@@ -70,6 +74,7 @@ double fault_rules::roll() {
 std::optional<fault_rule> fault_rules::draw(std::string_view method, std::string_view route,
                                             std::string_view account_id,
                                             std::string_view queue_id) {
+  if (count_.load() == 0) return std::nullopt;
   std::lock_guard lock(mutex_);
   for (fault_rule& r : rules_) {
     if (!matches(r.method, method) || !matches(r.route, route) ||

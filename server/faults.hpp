@@ -4,6 +4,7 @@
 // same requests on the same seed fire the same rules. Safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -60,9 +61,10 @@ class fault_rules {
   double roll();  // in [0, 1); mutex_ held
 
   mutable std::mutex mutex_;
-  std::vector<fault_rule> rules_;  // guarded by mutex_
-  std::uint64_t state_;            // guarded by mutex_: splitmix64
-  std::uint64_t next_id_ = 1;      // guarded by mutex_
+  std::atomic<std::size_t> count_{0};  // rules_.size(): draw() takes no lock while 0
+  std::vector<fault_rule> rules_;      // guarded by mutex_
+  std::uint64_t state_;                // guarded by mutex_: splitmix64
+  std::uint64_t next_id_ = 1;          // guarded by mutex_
 };
 
 }  // namespace flareq

@@ -54,6 +54,7 @@ std::optional<std::string> ref_message_id(std::string_view ref) {
 // ---- messages -------------------------------------------------------------
 
 void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
+  if (!retention_may_be_due(now_ms)) return;
   std::int64_t retention_ms = queue.settings.message_retention_period * 1000;
   auto q = db_.prepare(
       "DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND timestamp_ms < ?3 "
@@ -167,15 +168,17 @@ std::vector<message_record> queue_store::messages(std::string_view account_id,
 void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
                               const std::optional<consumer_record>& consumer) {
   journal_event e{.at_ms = clock_.now_ms(), .type = event_type::discarded};
+  std::int64_t pushed_ms = 0;
   {
-    auto about =
-        db_.prepare("SELECT id, account_id, queue_id, attempts FROM messages WHERE seq = ?1");
+    auto about = db_.prepare(
+        "SELECT id, account_id, queue_id, attempts, timestamp_ms FROM messages WHERE seq = ?1");
     about->bind(1, seq);
     if (about->step()) {
       e.message_id = about->column_text(0);
       e.account_id = about->column_text(1);
       e.queue_id = about->column_text(2);
       e.attempt = about->column_int64(3);
+      pushed_ms = about->column_int64(4);
     }
   }
   std::string dlq = consumer ? consumer->input.dead_letter_queue : std::string();
@@ -200,7 +203,11 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
   move->run();
   e.type = event_type::dead_lettered;
   e.to_queue_id = target->queue_id;
-  retention_due_ms_ = 0;  // the message keeps its age under another retention
+  // The message keeps its age under the dead-letter queue's retention.
+  if (retention_due_ms_ != 0) {
+    retention_due_ms_ =
+        std::min(retention_due_ms_, pushed_ms + target->settings.message_retention_period * 1000);
+  }
   record(e);
 }
 

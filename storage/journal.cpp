@@ -161,23 +161,40 @@ void queue_store::sweep_due() {
   }
 }
 
+namespace {
+
+// When a queue's oldest message passes its retention period.
+constexpr std::string_view oldest_due =
+    "(SELECT min(timestamp_ms) FROM messages m WHERE m.account_id = q.account_id AND "
+    "m.queue_id = q.queue_id) + q.message_retention_period * 1000";
+
+}  // namespace
+
+bool queue_store::retention_may_be_due(std::int64_t now_ms) {
+  if (retention_due_ms_ == 0) {
+    auto next = db_.prepare("SELECT min(" + std::string(oldest_due) +
+                            ") FROM queues q WHERE backlog_count > 0");
+    next->step();
+    retention_due_ms_ =
+        next->column_is_null(0) ? std::numeric_limits<std::int64_t>::max() : next->column_int64(0);
+  }
+  return now_ms > retention_due_ms_;
+}
+
 std::int64_t queue_store::sweep() {
   std::int64_t before = last_event_id();
   sweep_due();
-  // Retention: only when the earliest message to pass it may have (known
-  // from the last look, and lowered by pushes), and only in the queues
-  // that hold such a message, so that an idle server does no work per queue.
+  // Retention: only when the earliest message to pass it may have, and only
+  // in the queues that hold such a message, so that an idle server does no
+  // work per queue.
   std::int64_t now_ms = clock_.now_ms();
-  if (retention_due_ms_ == 0 || now_ms >= retention_due_ms_) {
-    constexpr std::string_view oldest =
-        "(SELECT min(timestamp_ms) FROM messages m WHERE m.account_id = q.account_id AND "
-        "m.queue_id = q.queue_id) + q.message_retention_period * 1000";
+  if (retention_may_be_due(now_ms)) {
     std::vector<queue_record> due;
     {
       auto q = db_.prepare(
           "SELECT account_id, queue_id, message_retention_period FROM queues q "
           "WHERE backlog_count > 0 AND " +
-          std::string(oldest) + " < ?1");
+          std::string(oldest_due) + " < ?1");
       q->bind(1, now_ms);
       while (q->step()) {
         queue_record r;
@@ -188,11 +205,7 @@ std::int64_t queue_store::sweep() {
       }
     }
     for (const queue_record& queue : due) expire(queue, now_ms);
-    auto next = db_.prepare("SELECT min(" + std::string(oldest) +
-                            ") FROM queues q WHERE backlog_count > 0");
-    next->step();
-    retention_due_ms_ =
-        next->column_is_null(0) ? std::numeric_limits<std::int64_t>::max() : next->column_int64(0);
+    retention_due_ms_ = 0;  // looked up again at the next use
   }
   return last_event_id() - before;
 }

@@ -495,6 +495,9 @@ class queue_store {
   // Journals one event (none when the journal is off) and drops the oldest
   // past its size.
   void record(const journal_event& e);
+  // Tells whether a message may be past its queue's retention period now
+  // (retention_due_ms_, looked up when unknown): else expire() does nothing.
+  bool retention_may_be_due(std::int64_t now_ms);
   // Makes room for an event under --max-db-bytes; false when there is none.
   bool journal_room();
   // Journals due delay ends and lease ends (not retention).
@@ -505,9 +508,11 @@ class queue_store {
   clock& clock_;
   random_source& random_;
   store_options options_;
-  std::int64_t journal_first_ = -1;    // the oldest event id kept; -1: not read yet
-  bool recorded_ = false;              // events recorded since take_recorded()
-  std::int64_t retention_due_ms_ = 0;  // no message passes retention before; 0: unknown
+  std::int64_t journal_first_ = -1;  // the oldest event id kept; -1: not read yet
+  bool recorded_ = false;            // events recorded since take_recorded()
+  // No message passes its retention period before this time (a lower bound,
+  // lowered by pushes); 0: unknown, looked up at the next use.
+  std::int64_t retention_due_ms_ = 0;
   // Snapshots of a :memory: database, by name.
   struct memory_snapshot;
   std::vector<std::shared_ptr<memory_snapshot>> memory_snapshots_;
