@@ -65,6 +65,22 @@ void exec_raw(sqlite3* db, const char* sql) {
   if (rc != SQLITE_OK) throw database_error(rc, text);
 }
 
+// The size of a connection's main database: pages times page size.
+std::int64_t database_bytes(sqlite3* db) {
+  std::int64_t out = 1;
+  for (const char* sql : {"PRAGMA page_count", "PRAGMA page_size"}) {
+    sqlite3_stmt* stmt = nullptr;
+    std::int64_t value = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    out *= value;
+  }
+  return out;
+}
+
 std::int64_t file_bytes(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
@@ -93,11 +109,10 @@ snapshot_info queue_store::save_snapshot(const std::string& name) {
     copy->created_ms = now_ms;
     copy->db = open_raw(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     copy_database(db_.handle(), copy->db.get(), "snapshot " + name);
-    sqlite3_int64 size = 0;
-    sqlite3_free(sqlite3_serialize(copy->db.get(), "main", &size, SQLITE_SERIALIZE_NOCOPY));
+    std::int64_t size = database_bytes(copy->db.get());
     std::erase_if(memory_snapshots_, [&](const auto& s) { return s->name == name; });
     memory_snapshots_.push_back(std::move(copy));
-    return {name, static_cast<std::int64_t>(size), now_ms};
+    return {name, size, now_ms};
   }
   if (::mkdir(options_.snapshot_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     throw database_error(SQLITE_CANTOPEN, "cannot make the snapshot folder " +
@@ -131,9 +146,7 @@ std::vector<snapshot_info> queue_store::list_snapshots() {
   std::vector<snapshot_info> out;
   if (options_.snapshot_dir.empty()) {
     for (const auto& s : memory_snapshots_) {
-      sqlite3_int64 size = 0;
-      sqlite3_free(sqlite3_serialize(s->db.get(), "main", &size, SQLITE_SERIALIZE_NOCOPY));
-      out.push_back({s->name, static_cast<std::int64_t>(size), s->created_ms});
+      out.push_back({s->name, database_bytes(s->db.get()), s->created_ms});
     }
   } else if (DIR* dir = ::opendir(options_.snapshot_dir.c_str())) {
     while (dirent* entry = ::readdir(dir)) {
@@ -250,8 +263,10 @@ void queue_store::restore_snapshot(const std::string& name) {
       columns += "\"" + std::string(q->column_text(0)) + "\"";
     }
     q->reset();
-    db_.exec("INSERT INTO main." + table + " (" + columns + ") SELECT " + columns + " FROM snap." +
-             table);
+    std::string copy = "INSERT INTO main.";
+    copy.append(table).append(" (").append(columns).append(") SELECT ").append(columns);
+    copy.append(" FROM snap.").append(table);
+    db_.exec(copy);
   }
   record({.at_ms = clock_.now_ms(), .type = event_type::snapshot_restored, .name = name});
   tx.commit();
