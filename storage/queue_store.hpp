@@ -431,6 +431,14 @@ class queue_store {
   std::vector<journal_event> events(const event_query& query);
   // The newest event's id (0 when none).
   std::int64_t last_event_id();
+  // Forgets what the store keeps in memory about the database (the next
+  // retention due time, the oldest event id): the writer calls it when a
+  // transaction was rolled back or its commit failed.
+  void forget_cached() {
+    retention_due_ms_ = 0;
+    journal_first_ = -1;
+  }
+
   // Tells whether events were recorded since the last call (and forgets it):
   // after a commit, whether the journal's readers have something new.
   bool take_recorded() { return std::exchange(recorded_, false); }

@@ -217,6 +217,20 @@ void queue_store::restore_snapshot(const std::string& name) {
     }
     version->reset();
     migrate(scratch);
+    // Every table of ours must be there (a file may claim our version).
+    auto ours = db_.prepare(
+        "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    auto theirs = scratch.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+    while (ours->step()) {
+      theirs->bind(1, ours->column_text(0));
+      bool found = theirs->step();
+      theirs->reset();
+      if (!found) {
+        throw store_error(store_errc::snapshot_unusable, "snapshot " + name + " lacks the table " +
+                                                             std::string(ours->column_text(0)) +
+                                                             ": not a flareq database");
+      }
+    }
   } catch (const database_error& e) {
     throw store_error(store_errc::snapshot_unusable,
                       "snapshot " + name + " cannot be read: " + e.what());

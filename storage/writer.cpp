@@ -199,6 +199,8 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
     while (!try_group(group, errors, failed, commit_error)) reruns++;
     if (!commit_error && !wal_seen_) remember_wal();
   }
+  // What the store worked out in a transaction that did not stand is stale.
+  if (commit_error || reruns > 0) store_.forget_cached();
   if (!commit_error && options_.committed) options_.committed();
   for (std::size_t i = 0; i < group.size(); ++i) {
     group[i]->complete(failed[i] ? errors[i] : commit_error ? commit_error : errors[i]);
@@ -220,6 +222,7 @@ void writer::run_alone(job& j) {
       j.execute(store_);
     } catch (...) {
       error = std::current_exception();
+      store_.forget_cached();
     }
   }
   if (options_.committed) options_.committed();

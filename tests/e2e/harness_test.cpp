@@ -364,6 +364,15 @@ TEST_F(harness, a_missing_damaged_or_badly_named_snapshot_changes_nothing) {
   std::ofstream(server.db_path() + ".snapshots/empty.db").close();
   auto empty = client.post("/_flareq/snapshots/empty/restore", "");
   EXPECT_EQ(empty.status, 422u) << empty.body;
+  // A file that claims our schema version but lacks our tables.
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((server.db_path() + ".snapshots/claims.db").c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version = 5", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto claims = client.post("/_flareq/snapshots/claims/restore", "");
+  EXPECT_EQ(claims.status, 422u) << claims.body;
   EXPECT_EQ(backlog(q), 1);
   ASSERT_EQ(pull(q).size(), 1u);
 }

@@ -72,6 +72,52 @@ void push_one(queue_store& s, std::string body) {
   s.push("acc", "q", std::span(&m, 1));
 }
 
+// What the store works out inside a transaction whose commit fails (here a
+// later retention due time, from a retention change that did not stand)
+// must not outlive it: the message still expires on time.
+TEST_F(writer_test, a_failed_commit_leaves_no_stale_retention_behind) {
+  writer w(db, store);
+  std::string id;
+  submit(w, [&](queue_store& s) {
+    id = s.create_queue(
+              "acc", "short",
+              {.delivery_delay = 0, .delivery_paused = false, .message_retention_period = 60})
+             .queue_id;
+    new_message m{content_type::text, "old", std::nullopt};
+    s.push("acc", id, std::span(&m, 1));
+  }).get();
+  // One group: the writer is held until the three jobs wait together.
+  std::promise<void> go, holding;
+  std::shared_future<void> gate = go.get_future().share();
+  auto held = submit(w, [gate, &holding](queue_store&) {
+    holding.set_value();
+    gate.wait();
+  });
+  holding.get_future().wait();
+  auto longer = submit(w, [&](queue_store& s) {
+    s.update_queue(
+        "acc", id, std::nullopt,
+        {.delivery_delay = 0, .delivery_paused = false, .message_retention_period = 86400});
+  });
+  auto look = submit(w, [&](queue_store& s) { s.peek("acc", id, 10); });
+  auto broken = submit(w, [&](queue_store&) {
+    // A foreign key checked at COMMIT: the whole transaction fails there.
+    db.exec("PRAGMA defer_foreign_keys = ON");
+    db.exec(
+        "INSERT INTO consumers (account_id, queue_id, consumer_id, type, created_us) "
+        "VALUES ('acc', 'no-such-queue', 'c', 'http_pull', 0)");
+  });
+  go.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_NE(longer.get(), nullptr) << "the commit failed";
+  look.get();
+  broken.get();
+  clock.advance_ms(61'000);
+  std::vector<message_record> seen{{}};
+  submit(w, [&](queue_store& s) { seen = s.peek("acc", id, 10); }).get();
+  EXPECT_TRUE(seen.empty()) << "expired 60 s after its push";
+}
+
 TEST_F(writer_test, jobs_from_many_threads_all_commit) {
   writer w(db, store);
   std::vector<std::thread> threads;
