@@ -64,10 +64,12 @@ storage::database open_migrated(const config& c, const logger& log) {
 }
 
 storage::writer_options writer_options_of(const config& c, const logger& log,
-                                          storage::queue_store& store, event_hub& hub) {
+                                          storage::queue_store& store, event_hub& hub,
+                                          std::mutex& turn) {
   storage::writer_options o;
   if (c.db != ":memory:") o.wal_limit_bytes = wal_share(c) / 2;
   o.report = [&log](const std::string& problem) { log.write(log_level::error, problem); };
+  o.checkpoint_turn = &turn;
   // Only what wrote events wakes the streams (reads and empty sweeps commit too).
   o.committed = [&store, &hub] {
     if (store.take_recorded()) hub.notify();
@@ -166,13 +168,14 @@ struct instance::parts {
         db(open_migrated(c, l)),
         store(db, clock, random, store_options_of(c)),
         faults(c.seed ? *c.seed : seed_from(random)),
-        writer(db, store, writer_options_of(c, l, store, hub)),
+        writer(db, store, writer_options_of(c, l, store, hub, checkpoint_turn)),
         checkpoints(c.db == ":memory:" ? nullptr
                                        : std::make_unique<storage::checkpointer>(
                                              c.db, std::chrono::milliseconds(50),
                                              [&l](const std::string& problem) {
                                                l.write(log_level::error, problem);
-                                             })),
+                                             },
+                                             &checkpoint_turn)),
         handler(writer, settings, log, {clock, random, hub, faults}),
         server(handler, log, limits_of(c)) {
     if (!c.accounts.empty()) provision();
@@ -204,6 +207,7 @@ struct instance::parts {
   storage::queue_store store;
   event_hub hub;
   fault_rules faults;
+  std::mutex checkpoint_turn;  // the writer's and the checkpointer's checkpoints, one at a time
   storage::writer writer;
   std::unique_ptr<storage::checkpointer> checkpoints;  // none for :memory:
   app handler;

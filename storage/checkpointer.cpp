@@ -11,10 +11,11 @@
 namespace flareq::storage {
 
 checkpointer::checkpointer(std::string path, std::chrono::milliseconds interval,
-                           std::function<void(const std::string&)> report)
+                           std::function<void(const std::string&)> report, std::mutex* turn)
     : path_(std::move(path)),
       interval_(interval),
       report_(std::move(report)),
+      turn_(turn),
       thread_([this] { run(); }) {}
 
 checkpointer::~checkpointer() {
@@ -68,7 +69,10 @@ void checkpointer::run() {
       // notices cannot leave it to be replayed into the file now at the path.
       int mode = db->file_has_moved() ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
       // PASSIVE: copies what it can without waiting for, or blocking, anyone.
+      std::unique_lock<std::mutex> taken;
+      if (turn_ != nullptr) taken = std::unique_lock(*turn_);
       checkpoint_result r = db->checkpoint(mode, false);
+      if (taken) taken.unlock();
       if (!r.busy) {
         std::lock_guard guard(mutex_);
         stats_.checkpoints++;

@@ -26,9 +26,12 @@ struct checkpointer_stats {
 class checkpointer {
  public:
   // Checkpoints the database at path every interval until stop(). report
-  // (may be empty) is told of each new kind of failure.
+  // (may be empty) is told of each new kind of failure. While it
+  // checkpoints it holds turn (when given), which the writer takes for its
+  // own checkpoints: they then wait for this one instead of finding the
+  // WAL busy.
   checkpointer(std::string path, std::chrono::milliseconds interval,
-               std::function<void(const std::string&)> report = {});
+               std::function<void(const std::string&)> report = {}, std::mutex* turn = nullptr);
   ~checkpointer();
   checkpointer(const checkpointer&) = delete;
   checkpointer& operator=(const checkpointer&) = delete;
@@ -42,6 +45,7 @@ class checkpointer {
   std::string path_;
   std::chrono::milliseconds interval_;
   std::function<void(const std::string&)> report_;
+  std::mutex* turn_;          // may be null
   std::string last_failure_;  // the checkpointer thread's alone
   mutable std::mutex mutex_;
   std::condition_variable wake_;

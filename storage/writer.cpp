@@ -173,6 +173,8 @@ void writer::watch_files() {
   // empty the WAL, so that no stale WAL is replayed into another file.
   std::string copied;
   try {
+    std::unique_lock<std::mutex> taken;
+    if (options_.checkpoint_turn != nullptr) taken = std::unique_lock(*options_.checkpoint_turn);
     checkpoint_result r = db_.checkpoint(SQLITE_CHECKPOINT_TRUNCATE, false);
     copied = r.busy ? " (the WAL could not be emptied: another program holds the database)"
                     : "; what the WAL held was copied into the file flareq has open";
@@ -254,10 +256,14 @@ void writer::bound_wal() {
     // again.
     int mode = wal_bytes > 2 * options_.wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE
                                                         : SQLITE_CHECKPOINT_RESTART;
+    // Our own checkpointer waits (or is waited for) instead of making it busy.
+    std::unique_lock<std::mutex> taken;
+    if (options_.checkpoint_turn != nullptr) taken = std::unique_lock(*options_.checkpoint_turn);
     checkpoint_result r = db_.checkpoint(mode, false);
-    // A file left past twice the bound refuses pushes: when the checkpointer
-    // thread's few-ms PASSIVE holds the lock, wait it out rather than refuse
-    // the push this group carries. (Rare: not on the commit path.)
+    // A file left past twice the bound refuses pushes: when another
+    // program's checkpoint or read holds the lock for a moment, wait it out
+    // rather than refuse the push this group carries. (Rare: not on the
+    // commit path.)
     for (int tries = 0; r.busy && file_only && tries < 20; ++tries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       r = db_.checkpoint(mode, false);

@@ -67,6 +67,10 @@ struct writer_options {
   // Told (on the writer thread) of problems no single job owns: the
   // database file gone, a checkpoint that failed. May be empty.
   std::function<void(const std::string&)> report;
+  // Held while the writer checkpoints; the checkpointer thread holds it
+  // while it does (so neither finds the other's checkpoint in the way).
+  // May be null.
+  std::mutex* checkpoint_turn = nullptr;
   // Called on the writer thread after each successful commit (and after a
   // job that ran alone), before the jobs are told: the journal's readers
   // wait for it. May be empty; must not throw.
