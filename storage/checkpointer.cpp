@@ -68,7 +68,8 @@ void checkpointer::run() {
       // connection has open at once, so that a crash before the writer
       // notices cannot leave it to be replayed into the file now at the path.
       int mode = db->file_has_moved() ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
-      // PASSIVE: copies what it can without waiting for, or blocking, anyone.
+      // PASSIVE: copies what it can without waiting for SQLite's locks or
+      // blocking a commit; the writer's checkpoints wait for the turn.
       std::unique_lock<std::mutex> taken;
       if (turn_ != nullptr) taken = std::unique_lock(*turn_);
       checkpoint_result r = db->checkpoint(mode, false);

@@ -1,6 +1,7 @@
 // The checkpointer: a thread with a connection of its own that copies the
 // WAL back into the database file (PASSIVE checkpoints, which never block
-// the writer), so that commits on the writer thread seldom have to. The
+// a commit; the writer's own checkpoints wait for one to end), so that
+// commits on the writer thread seldom have to. The
 // writer's connection has its automatic checkpoints turned off; the writer
 // restarts the WAL itself when it passes its bound (writer.hpp). Started and
 // stopped by the thread that owns the instance; problems go to report, on

@@ -251,19 +251,19 @@ void writer::bound_wal() {
     // next commit write the WAL from its start again (and cut the file
     // back to journal_size_limit). TRUNCATE when one commit made the WAL
     // far larger (a queue purge rewrites the whole file), to free the disk
-    // at once. Neither waits for locks: busy when the checkpointer thread
-    // is mid-checkpoint or another program reads, and the next commit tries
-    // again.
+    // at once. Neither waits for SQLite's locks: busy when another program
+    // reads or checkpoints, and the next commit tries again. Our own
+    // checkpointer thread is waited for instead (the turn): at most the
+    // rest of one of its PASSIVE checkpoints, and only past the bound.
     int mode = wal_bytes > 2 * options_.wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE
                                                         : SQLITE_CHECKPOINT_RESTART;
-    // Our own checkpointer waits (or is waited for) instead of making it busy.
     std::unique_lock<std::mutex> taken;
     if (options_.checkpoint_turn != nullptr) taken = std::unique_lock(*options_.checkpoint_turn);
     checkpoint_result r = db_.checkpoint(mode, false);
     // A file left past twice the bound refuses pushes: when another
     // program's checkpoint or read holds the lock for a moment, wait it out
-    // rather than refuse the push this group carries. (Rare: not on the
-    // commit path.)
+    // rather than refuse the push this group carries. (Rare: only when the
+    // WAL file is past twice its bound.)
     for (int tries = 0; r.busy && file_only && tries < 20; ++tries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       r = db_.checkpoint(mode, false);
