@@ -64,10 +64,10 @@ std::size_t fault_rules::clear() {
 }
 
 double fault_rules::roll() {
-  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
+  std::array<std::uint8_t, 8> bytes{};
+  dice_.fill(bytes);
+  std::uint64_t z = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) z |= std::uint64_t{bytes[i]} << (8 * i);
   return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/ids.hpp"
+
 namespace flareq {
 
 enum class fault_action {
@@ -43,7 +45,7 @@ struct fault_rule {
 
 class fault_rules {
  public:
-  explicit fault_rules(std::uint64_t seed) : state_(seed) {}
+  explicit fault_rules(std::uint64_t seed) : dice_(seed) {}
 
   // Adds a rule (its id given here) and returns it.
   fault_rule add(fault_rule rule);
@@ -63,7 +65,7 @@ class fault_rules {
   mutable std::mutex mutex_;
   std::atomic<std::size_t> count_{0};  // rules_.size(): draw() takes no lock while 0
   std::vector<fault_rule> rules_;      // guarded by mutex_
-  std::uint64_t state_;                // guarded by mutex_: splitmix64
+  storage::seeded_random dice_;        // its own lock; drawn under mutex_, so in rule order
   std::uint64_t next_id_ = 1;          // guarded by mutex_
 };
 

@@ -53,6 +53,14 @@ std::optional<std::string> ref_message_id(std::string_view ref) {
 
 // ---- messages -------------------------------------------------------------
 
+std::int64_t queue_store::pages_in_use() {
+  auto q = db_.prepare(
+      "SELECT (SELECT page_count FROM pragma_page_count()) - "
+      "(SELECT freelist_count FROM pragma_freelist_count())");
+  q->step();
+  return q->column_int64(0);
+}
+
 void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
   if (!retention_may_be_due(now_ms)) return;
   std::int64_t retention_ms = queue.settings.message_retention_period * 1000;
@@ -75,11 +83,7 @@ void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
 queue_metrics queue_store::push(std::string_view account_id, std::string_view queue_id,
                                 std::span<const new_message> messages) {
   if (options_.push_page_limit > 0) {
-    auto used = db_.prepare(
-        "SELECT (SELECT page_count FROM pragma_page_count()) - "
-        "(SELECT freelist_count FROM pragma_freelist_count())");
-    used->step();
-    if (used->column_int64(0) >= options_.push_page_limit) {
+    if (pages_in_use() >= options_.push_page_limit) {
       throw database_error(
           SQLITE_FULL,
           "database or disk is full: pushes stop at two thirds of --max-db-bytes, so "

@@ -41,19 +41,6 @@ event_type event_type_of(std::string_view name) {
   return event_type::pushed;  // not reached: only these names are written
 }
 
-void bind_text(statement& s, int index, const std::optional<std::string>& v) {
-  if (v) {
-    s.bind(index, *v);
-  } else {
-    s.bind_null(index);
-  }
-}
-
-std::optional<std::string> optional_text(statement& s, int index) {
-  if (s.column_is_null(index)) return std::nullopt;
-  return std::string(s.column_text(index));
-}
-
 }  // namespace
 
 std::string_view to_string(event_type type) {
@@ -68,15 +55,8 @@ bool queue_store::journal_room() {
   // Under --max-db-bytes the journal yields to messages: past two thirds of
   // the pages pushes may use, its oldest events go first, and while it is
   // empty and the pages still in use, events are not recorded.
-  auto used = [this] {
-    auto q = db_.prepare(
-        "SELECT (SELECT page_count FROM pragma_page_count()) - "
-        "(SELECT freelist_count FROM pragma_freelist_count())");
-    q->step();
-    return q->column_int64(0);
-  };
   std::int64_t limit = options_.push_page_limit * 2 / 3;
-  while (used() >= limit) {
+  while (pages_in_use() >= limit) {
     // The newest stays, so that ids go on from it and never name two events.
     auto drop = db_.prepare(
         "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < "
@@ -99,13 +79,13 @@ void queue_store::record(const journal_event& e) {
       .bind(3, e.account_id)
       .bind(4, e.queue_id)
       .bind(5, e.message_id);
-  bind_text(*insert, 6, e.lease_id);
+  rows::bind_optional(*insert, 6, e.lease_id);
   rows::bind_optional(*insert, 7, e.attempt);
   rows::bind_optional(*insert, 8, e.delay_seconds);
   rows::bind_optional(*insert, 9, e.until_ms);
-  bind_text(*insert, 10, e.to_queue_id);
+  rows::bind_optional(*insert, 10, e.to_queue_id);
   rows::bind_optional(*insert, 11, e.count);
-  bind_text(*insert, 12, e.name);
+  rows::bind_optional(*insert, 12, e.name);
   insert->run();
   recorded_ = true;
   std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
@@ -236,13 +216,13 @@ std::vector<journal_event> queue_store::events(const event_query& query) {
     e.account_id = q->column_text(3);
     e.queue_id = q->column_text(4);
     e.message_id = q->column_text(5);
-    e.lease_id = optional_text(*q, 6);
+    e.lease_id = rows::optional_text(*q, 6);
     e.attempt = rows::optional_column(*q, 7);
     e.delay_seconds = rows::optional_column(*q, 8);
     e.until_ms = rows::optional_column(*q, 9);
-    e.to_queue_id = optional_text(*q, 10);
+    e.to_queue_id = rows::optional_text(*q, 10);
     e.count = rows::optional_column(*q, 11);
-    e.name = optional_text(*q, 12);
+    e.name = rows::optional_text(*q, 12);
     out.push_back(std::move(e));
   }
   return out;

@@ -503,6 +503,8 @@ class queue_store {
   // Journals one event (none when the journal is off) and drops the oldest
   // past its size.
   void record(const journal_event& e);
+  // The database file's pages that hold data (not on the free list).
+  std::int64_t pages_in_use();
   // Tells whether a message may be past its queue's retention period now
   // (retention_due_ms_, looked up when unknown): else expire() does nothing.
   bool retention_may_be_due(std::int64_t now_ms);

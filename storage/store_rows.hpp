@@ -63,6 +63,19 @@ inline void bind_optional(statement& s, int index, const std::optional<std::int6
   }
 }
 
+inline void bind_optional(statement& s, int index, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(index, *v);
+  } else {
+    s.bind_null(index);
+  }
+}
+
+inline std::optional<std::string> optional_text(statement& s, int index) {
+  if (s.column_is_null(index)) return std::nullopt;
+  return std::string(s.column_text(index));
+}
+
 inline std::optional<std::int64_t> optional_column(statement& s, int index) {
   if (s.column_is_null(index)) return std::nullopt;
   return s.column_int64(index);
