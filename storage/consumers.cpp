@@ -79,6 +79,7 @@ void queue_store::write_consumer(std::string_view account_id, const queue_record
   bind_optional(*q, 12, input.settings.visibility_timeout_ms);
   q->bind(13, created_us);
   q->run();
+  record_queue_updated(account_id, queue.queue_id);
 }
 
 consumer_record queue_store::create_consumer(std::string_view account_id, std::string_view queue_id,
@@ -141,6 +142,7 @@ void queue_store::delete_consumer(std::string_view account_id, std::string_view 
   auto q = db_.prepare("DELETE FROM consumers WHERE account_id = ?1 AND queue_id = ?2");
   q->bind(1, account_id).bind(2, queue_id);
   q->run();
+  record_queue_updated(account_id, queue_id);
 }
 
 }  // namespace flareq::storage

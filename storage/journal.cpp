@@ -18,7 +18,7 @@
 namespace flareq::storage {
 namespace {
 
-constexpr std::array<std::pair<event_type, std::string_view>, 13> event_names = {{
+constexpr std::array<std::pair<event_type, std::string_view>, 15> event_names = {{
     {event_type::pushed, "pushed"},
     {event_type::ready, "ready"},
     {event_type::leased, "leased"},
@@ -32,6 +32,8 @@ constexpr std::array<std::pair<event_type, std::string_view>, 13> event_names = 
     {event_type::queue_deleted, "queue_deleted"},
     {event_type::reset, "reset"},
     {event_type::snapshot_restored, "snapshot_restored"},
+    {event_type::queue_created, "queue_created"},
+    {event_type::queue_updated, "queue_updated"},
 }};
 
 event_type event_type_of(std::string_view name) {
@@ -69,6 +71,11 @@ bool queue_store::journal_room() {
 }
 
 void queue_store::record(const journal_event& e) {
+  if (options_.count_changes) {
+    bool whole = e.type == event_type::purged || e.type == event_type::queue_deleted ||
+                 e.type == event_type::reset;
+    changes_.push_back({e.type, e.account_id, e.queue_id, whole ? e.count.value_or(1) : 1});
+  }
   if (options_.journal_size <= 0 || !journal_room()) return;
   auto insert = db_.prepare(
       "INSERT INTO events (at_ms, type, account_id, queue_id, message_id, lease_id, attempt, "

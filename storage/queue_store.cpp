@@ -3,6 +3,8 @@
 // consumers.cpp, event subscriptions in subscriptions.cpp.
 #include "storage/queue_store.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -92,6 +94,11 @@ queue_record queue_store::insert_queue(std::string_view account_id, std::string_
       .bind(6, settings.delivery_paused ? 1 : 0)
       .bind(7, settings.message_retention_period);
   q->run();
+  record({.at_ms = clock_.now_ms(),
+          .type = event_type::queue_created,
+          .account_id = std::string(account_id),
+          .queue_id = std::string(queue_id),
+          .name = std::string(name)});
   queue_record r;
   r.account_id = account_id;
   r.queue_id = queue_id;
@@ -226,7 +233,15 @@ queue_record queue_store::update_queue(std::string_view account_id, std::string_
       .bind(6, settings.delivery_paused ? 1 : 0)
       .bind(7, settings.message_retention_period);
   q->run();
+  record_queue_updated(account_id, queue_id);
   return require_queue(account_id, queue_id);
+}
+
+void queue_store::record_queue_updated(std::string_view account_id, std::string_view queue_id) {
+  record({.at_ms = clock_.now_ms(),
+          .type = event_type::queue_updated,
+          .account_id = std::string(account_id),
+          .queue_id = std::string(queue_id)});
 }
 
 void queue_store::delete_queue(std::string_view account_id, std::string_view queue_id) {
@@ -292,15 +307,68 @@ std::vector<queue_overview> queue_store::all_queues() {
   return out;
 }
 
+std::vector<queue_backlog> queue_store::backlogs() {
+  // The states as inspect_messages() tells them: ready once visible; else
+  // leased while a lease holds it, delayed otherwise.
+  auto q = db_.prepare(
+      "SELECT q.account_id, q.queue_id, "
+      "count(m.seq) FILTER (WHERE m.visible_at_ms <= ?1), "
+      "coalesce(sum(m.size_bytes) FILTER (WHERE m.visible_at_ms <= ?1), 0), "
+      "count(m.seq) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NULL), "
+      "coalesce(sum(m.size_bytes) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NULL), 0), "
+      "count(m.seq) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NOT NULL), "
+      "coalesce(sum(m.size_bytes) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NOT NULL), "
+      "0), coalesce(min(m.timestamp_ms), 0) "
+      "FROM queues q LEFT JOIN messages m ON m.account_id = q.account_id AND m.queue_id = "
+      "q.queue_id GROUP BY q.account_id, q.queue_id ORDER BY q.account_id, q.queue_id");
+  q->bind(1, clock_.now_ms());
+  std::vector<queue_backlog> out;
+  while (q->step()) {
+    out.push_back({std::string(q->column_text(0)), std::string(q->column_text(1)),
+                   q->column_int64(2), q->column_int64(3), q->column_int64(4), q->column_int64(5),
+                   q->column_int64(6), q->column_int64(7), q->column_int64(8)});
+  }
+  return out;
+}
+
+storage_footprint queue_store::footprint() {
+  storage_footprint out;
+  if (db_.path() == ":memory:") {
+    auto pages =
+        db_.prepare("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
+    pages->step();
+    out.file_bytes = pages->column_int64(0);
+    return out;
+  }
+  struct stat st {};
+  if (::stat(db_.path().c_str(), &st) == 0) out.file_bytes = st.st_size;
+  std::string wal = db_.wal_path();
+  if (!wal.empty() && ::stat(wal.c_str(), &st) == 0) out.wal_bytes = st.st_size;
+  return out;
+}
+
 message_page queue_store::inspect_messages(std::string_view account_id, std::string_view queue_id,
-                                           std::int64_t page, std::int64_t per_page) {
+                                           std::int64_t page, std::int64_t per_page,
+                                           std::optional<message_state> only) {
   message_page out;
   out.total_count = metrics(account_id, queue_id).backlog_count;
-  auto q = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
-                       ", lease_id IS NOT NULL FROM messages WHERE account_id = ?1 AND "
-                       "queue_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4");
-  q->bind(1, account_id).bind(2, queue_id).bind(3, per_page).bind(4, (page - 1) * per_page);
+  // The states as below: ready once visible; else leased or delayed.
+  std::string where = "account_id = ?1 AND queue_id = ?2";
+  if (only == message_state::ready) where += " AND visible_at_ms <= ?5";
+  if (only == message_state::delayed) where += " AND visible_at_ms > ?5 AND lease_id IS NULL";
+  if (only == message_state::leased) where += " AND visible_at_ms > ?5 AND lease_id IS NOT NULL";
   std::int64_t now_ms = clock_.now_ms();
+  if (only) {
+    auto n = db_.prepare("SELECT count(*) FROM messages WHERE " + where);
+    n->bind(1, account_id).bind(2, queue_id).bind(5, now_ms);
+    n->step();
+    out.total_count = n->column_int64(0);
+  }
+  auto q =
+      db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS ", lease_id IS NOT NULL FROM messages WHERE " +
+                  where + " ORDER BY seq LIMIT ?3 OFFSET ?4");
+  q->bind(1, account_id).bind(2, queue_id).bind(3, per_page).bind(4, (page - 1) * per_page);
+  if (only) q->bind(5, now_ms);
   while (q->step()) {
     message_record m = read_message(*q, account_id, queue_id);
     message_state state = m.visible_at_ms <= now_ms ? message_state::ready

@@ -74,6 +74,9 @@ struct store_options {
   std::int64_t journal_size = 100'000;
   // Where snapshots are files ("": kept in memory, for :memory:).
   std::string snapshot_dir{};
+  // Keep a change_count of every event, journal or not, for take_changes()
+  // (the metrics' message counters).
+  bool count_changes = false;
 };
 
 struct queue_metrics {
@@ -271,8 +274,36 @@ enum class event_type {
   queue_deleted,      // count: the messages it held
   reset,              // POST /_flareq/reset; count: the messages it held
   snapshot_restored,  // name: the snapshot's
+  queue_created,      // name: the queue's
+  queue_updated,      // its name or settings changed, or its consumer
 };
 std::string_view to_string(event_type type);
+
+// One change, for counting: an event's kind and queue, and how many
+// messages it concerns (a whole-queue purge, a reset: many).
+struct change_count {
+  event_type type = event_type::pushed;
+  std::string account_id{};
+  std::string queue_id{};
+  std::int64_t messages = 1;
+};
+
+// A queue's backlog by state, at one time (for the metrics scrape).
+struct queue_backlog {
+  std::string account_id;
+  std::string queue_id;
+  std::int64_t ready_count = 0, ready_bytes = 0;
+  std::int64_t delayed_count = 0, delayed_bytes = 0;
+  std::int64_t leased_count = 0, leased_bytes = 0;
+  std::int64_t oldest_timestamp_ms = 0;  // 0 when the backlog is empty
+};
+
+// The bytes the database takes: its file and its WAL (a :memory:
+// database: its pages, and no WAL).
+struct storage_footprint {
+  std::int64_t file_bytes = 0;
+  std::int64_t wal_bytes = 0;
+};
 
 struct journal_event {
   std::int64_t id = 0;
@@ -378,9 +409,11 @@ class queue_store {
   // Inspection (outside the Cloudflare API). Lists every queue of every
   // account with its metrics.
   std::vector<queue_overview> all_queues();
-  // Returns the queue's messages in every state, in push order, a page at a time.
+  // Returns the queue's messages in every state (or in one), in push order,
+  // a page at a time.
   message_page inspect_messages(std::string_view account_id, std::string_view queue_id,
-                                std::int64_t page, std::int64_t per_page);
+                                std::int64_t page, std::int64_t per_page,
+                                std::optional<message_state> only = std::nullopt);
   // Deletes every queue, consumer and message; returns how many there were.
   reset_counts reset();
 
@@ -443,6 +476,20 @@ class queue_store {
   // after a commit, whether the journal's readers have something new.
   bool take_recorded() { return std::exchange(recorded_, false); }
 
+  // The changes counted since the last take (store_options::count_changes).
+  // The writer takes them after a commit, and undoes those of a job whose
+  // savepoint or transaction was rolled back: mark before, undo to the mark.
+  std::vector<change_count> take_changes() { return std::exchange(changes_, {}); }
+  std::size_t changes_mark() const { return changes_.size(); }
+  void undo_changes(std::size_t mark) {
+    if (mark < changes_.size()) changes_.resize(mark);
+  }
+
+  // Every queue's backlog by state now (by account, then queue id).
+  std::vector<queue_backlog> backlogs();
+  // What the database takes on disk (or in memory) now.
+  storage_footprint footprint();
+
   // Snapshots (storage/snapshots.cpp): the whole state under a name. Save
   // and restore must run alone (outside any transaction; see writer). The
   // journal is not part of what a restore brings back: it records the
@@ -503,6 +550,7 @@ class queue_store {
   // Journals one event (none when the journal is off) and drops the oldest
   // past its size.
   void record(const journal_event& e);
+  void record_queue_updated(std::string_view account_id, std::string_view queue_id);
   // The database file's pages that hold data (not on the free list).
   std::int64_t pages_in_use();
   // Tells whether a message may be past its queue's retention period now
@@ -518,8 +566,9 @@ class queue_store {
   clock& clock_;
   random_source& random_;
   store_options options_;
-  std::int64_t journal_first_ = -1;  // the oldest event id kept; -1: not read yet
-  bool recorded_ = false;            // events recorded since take_recorded()
+  std::int64_t journal_first_ = -1;    // the oldest event id kept; -1: not read yet
+  bool recorded_ = false;              // events recorded since take_recorded()
+  std::vector<change_count> changes_;  // counted since take_changes()
   // No message passes its retention period before this time (a lower bound,
   // lowered by pushes); 0: unknown, looked up at the next use.
   std::int64_t retention_due_ms_ = 0;

@@ -98,17 +98,21 @@ void writer::run() {
 bool writer::try_group(std::deque<std::unique_ptr<job>>& group,
                        std::vector<std::exception_ptr>& errors, std::vector<bool>& failed,
                        std::exception_ptr& commit_error) {
+  // What a pass counted stands only if its transaction does.
+  store_.undo_changes(0);
   try {
     transaction tx(db_);
     for (std::size_t i = 0; i < group.size(); ++i) {
       if (failed[i]) continue;
       errors[i] = nullptr;
       db_.prepare("SAVEPOINT job")->run();
+      std::size_t mark = store_.changes_mark();
       try {
         group[i]->execute(store_);
         db_.prepare("RELEASE job")->run();
       } catch (...) {
         errors[i] = std::current_exception();
+        store_.undo_changes(mark);
         if (!db_.in_transaction()) {
           // SQLite rolled back the whole transaction (SQLITE_FULL in a
           // statement without a statement journal does): every job before
@@ -123,6 +127,7 @@ bool writer::try_group(std::deque<std::unique_ptr<job>>& group,
     tx.commit();
   } catch (...) {
     commit_error = std::current_exception();
+    store_.undo_changes(0);
   }
   return true;
 }
@@ -198,7 +203,11 @@ void writer::run_group(std::deque<std::unique_ptr<job>>& group) {
     commit_error = std::make_exception_ptr(database_error(SQLITE_IOERR, lost + "; restart flareq"));
   } else {
     // Each pass fails at least one more job, so this ends.
+    auto began = std::chrono::steady_clock::now();
     while (!try_group(group, errors, failed, commit_error)) reruns++;
+    if (options_.group_done) {
+      options_.group_done(group.size(), std::chrono::steady_clock::now() - began);
+    }
     if (!commit_error && !wal_seen_) remember_wal();
   }
   // What the store worked out in a transaction that did not stand is stale.
@@ -225,6 +234,7 @@ void writer::run_alone(job& j) {
     } catch (...) {
       error = std::current_exception();
       store_.forget_cached();
+      store_.undo_changes(0);
     }
   }
   if (options_.committed) options_.committed();

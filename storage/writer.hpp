@@ -20,6 +20,7 @@
 // restart finds at the path.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -75,6 +76,10 @@ struct writer_options {
   // job that ran alone), before the jobs are told: the journal's readers
   // wait for it. May be empty; must not throw.
   std::function<void()> committed;
+  // Called on the writer thread after each group (committed or not): how
+  // many jobs it held and how long its transaction took, from BEGIN to the
+  // end of COMMIT (reruns included). May be empty; must not throw.
+  std::function<void(std::size_t jobs, std::chrono::nanoseconds took)> group_done;
 };
 
 class writer {

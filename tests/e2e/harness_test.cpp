@@ -94,7 +94,8 @@ TEST_F(harness, a_day_long_delay_passes_when_the_clock_is_moved) {
   auto got = pull(q);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].at("body"), "tomorrow");
-  EXPECT_EQ(event_types("queue=" + q), (std::vector<std::string>{"pushed", "ready", "leased"}));
+  EXPECT_EQ(event_types("queue=" + q), (std::vector<std::string>{"queue_created", "queue_updated",
+                                                                 "pushed", "ready", "leased"}));
 }
 
 TEST_F(harness, the_clock_never_goes_backwards_and_takes_one_instruction) {
@@ -133,7 +134,8 @@ TEST_F(harness, retention_removes_messages_when_due_without_a_request_to_the_que
   std::string q = queue("short", R"({"message_retention_period":60})");
   ok("POST", base + "/" + q + "/messages", R"({"body":"old","content_type":"text"})");
   advance(60'001);  // the clock's own request: nothing touches the queue
-  EXPECT_EQ(event_types("queue=" + q), (std::vector<std::string>{"pushed", "expired"}));
+  EXPECT_EQ(event_types("queue=" + q),
+            (std::vector<std::string>{"queue_created", "queue_updated", "pushed", "expired"}));
   server.stop();
   auto db = storage::database::open(server.db_path());
   auto count = db.prepare("SELECT count(*) FROM messages");
@@ -214,7 +216,8 @@ class stream_reader {
 
 TEST_F(harness, the_stream_tells_a_message_story_as_it_happens) {
   std::string q = queue("story");
-  stream_reader stream(server.port(), "/_flareq/events/stream?queue=" + q);
+  // From now on: the queue's creation (and its consumer's) is not shown.
+  stream_reader stream(server.port(), "/_flareq/events/stream?after=now&queue=" + q);
   ok("POST", base + "/" + q + "/messages", R"({"body":"once","content_type":"text"})");
   EXPECT_EQ(stream.wait_for_events(1), (std::vector<std::string>{"pushed"}));
   ASSERT_EQ(pull(q, 1000).size(), 1u);
@@ -241,12 +244,14 @@ TEST_F(harness, a_stream_resumes_after_its_last_event_id_and_ends_when_the_serve
     ok("POST", base + "/" + q + "/messages", R"({"body":"m","content_type":"text"})");
   }
   auto all = ok("GET", "/_flareq/events?queue=" + q, "").as_array();
-  ASSERT_EQ(all.size(), 3u);
-  std::string second = std::to_string(all[1].at("id").as_int64());
+  ASSERT_EQ(all.size(), 5u);  // queue_created, queue_updated (its consumer), 3 pushed
+  EXPECT_EQ(all[0].at("type"), "queue_created");
+  EXPECT_EQ(all[0].at("name"), "resume");
+  std::string second = std::to_string(all[3].at("id").as_int64());
   stream_reader stream(server.port(), "/_flareq/events/stream?queue=" + q,
                        "Last-Event-ID: " + second + "\r\n");
   EXPECT_EQ(stream.wait_for_events(1).size(), 1u);
-  EXPECT_NE(stream.text().find("id: " + std::to_string(all[2].at("id").as_int64())),
+  EXPECT_NE(stream.text().find("id: " + std::to_string(all[4].at("id").as_int64())),
             std::string::npos);
   server.stop();  // a graceful stop ends the stream instead of waiting for it
   EXPECT_TRUE(stream.wait_closed());
@@ -280,9 +285,10 @@ TEST_F(harness, the_journal_pages_filters_and_records_every_kind_of_change) {
   ok("POST", base + "/" + dlq + "/purge", R"({"delete_messages_permanently":true})");
   ok("DELETE", base + "/" + dlq, "");
   EXPECT_EQ(event_types("queue=" + q),
-            (std::vector<std::string>{"pushed", "leased", "retried", "ready", "leased",
-                                      "dead_lettered"}));
-  EXPECT_EQ(event_types("queue=" + dlq), (std::vector<std::string>{"purged", "queue_deleted"}));
+            (std::vector<std::string>{"queue_created", "queue_updated", "queue_updated", "pushed",
+                                      "leased", "retried", "ready", "leased", "dead_lettered"}));
+  EXPECT_EQ(event_types("queue=" + dlq), (std::vector<std::string>{"queue_created", "queue_updated",
+                                                                   "purged", "queue_deleted"}));
   // Paging: after= and limit= walk the whole journal, in id order.
   std::vector<std::int64_t> ids;
   std::int64_t after = 0;
@@ -293,12 +299,16 @@ TEST_F(harness, the_journal_pages_filters_and_records_every_kind_of_change) {
     for (const auto& e : page) ids.push_back(e.at("id").as_int64());
     after = r.json().at("result_info").at("last_id").as_int64();
   }
-  ASSERT_EQ(ids.size(), 8u);
+  ASSERT_EQ(ids.size(), 13u);
   for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1);
   std::string message(leased[0].at("id").as_string());
   EXPECT_EQ(event_types("message=" + message).size(), 6u);
   EXPECT_EQ(client.request("GET", "/_flareq/events?limit=0").status, 400u);
   EXPECT_EQ(client.request("GET", "/_flareq/events?after=x").status, 400u);
+  // after=now: nothing yet, and the page says where now is.
+  auto now = client.request("GET", "/_flareq/events?after=now").json();
+  EXPECT_TRUE(now.at("result").as_array().empty());
+  EXPECT_EQ(now.at("result_info").at("last_id").as_int64(), ids.back());
 }
 
 class small_journal : public harness {
@@ -314,9 +324,10 @@ TEST_F(small_journal, keeps_its_newest_events_across_a_restart) {
   server.restart();
   http_client again(server.port());
   auto events = again.request("GET", "/_flareq/events").json().at("result").as_array();
+  // 10 events: the queue's creation, its consumer, 8 pushes; the newest 5 stay.
   ASSERT_EQ(events.size(), 5u);
-  EXPECT_EQ(events.front().at("id"), 4);
-  EXPECT_EQ(events.back().at("id"), 8);
+  EXPECT_EQ(events.front().at("id"), 6);
+  EXPECT_EQ(events.back().at("id"), 10);
 }
 
 // ---- 3. snapshots -------------------------------------------------------------
