@@ -18,6 +18,7 @@
 #include "server/faults.hpp"
 #include "server/http/wire.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 #include "storage/clock.hpp"
 #include "storage/database.hpp"
 #include "storage/ids.hpp"
@@ -39,7 +40,8 @@ struct world {
         store(db, clock, random, {}),
         faults(7),
         writer(db, store),
-        application(writer, settings, log, {clock, random, hub, faults}) {}
+        metrics(app::metric_labels()),
+        application(writer, settings, log, {clock, random, hub, faults, &metrics}) {}
   static storage::database make_db() {
     storage::database d = storage::database::open(":memory:");
     storage::migrate(d);
@@ -54,6 +56,7 @@ struct world {
   event_hub hub;
   fault_rules faults;
   storage::writer writer;
+  metrics_registry metrics;
   app application;
   asio::io_context ioc;
 };

@@ -18,8 +18,10 @@
 #include "server/handlers/harness.hpp"
 #include "server/handlers/inspect.hpp"
 #include "server/handlers/messages.hpp"
+#include "server/handlers/observe.hpp"
 #include "server/handlers/queues.hpp"
 #include "server/handlers/subscriptions.hpp"
+#include "server/metrics.hpp"
 #include "server/storage_call.hpp"
 #include "storage/clock.hpp"
 #include "storage/ids.hpp"
@@ -79,6 +81,11 @@ const std::vector<app::route_entry>& app::route_table() {
   static const std::vector<route_entry> table = {
       {"GET", "/healthz", "", &healthz, open},
       {"GET", "/readyz", "", &readyz, open},
+      {"GET", "/metrics", "", &prometheus_metrics, open},
+      {"GET", "/_flareq/ui", "", &dashboard_file, open},
+      {"GET", "/_flareq/ui/", "", &dashboard_file, open},
+      {"GET", "/_flareq/ui/app.js", "", &dashboard_file, open},
+      {"GET", "/_flareq/ui/style.css", "", &dashboard_file, open},
       {"GET", queues, "queues", &list_queues},
       {"POST", queues, "queues", &create_queue},
       {"GET", queue, "queue", &get_queue},
@@ -138,9 +145,23 @@ std::vector<std::string_view> app::route_names() {
   return names;
 }
 
+std::vector<std::string> app::metric_labels() {
+  std::vector<std::string> labels;
+  for (const route_entry& e : route_table()) {
+    std::string_view p = e.pattern;
+    labels.emplace_back(!e.name.empty()                ? e.name
+                        : p == "/healthz"              ? "healthz"
+                        : p == "/readyz"               ? "readyz"
+                        : p == "/metrics"              ? "prometheus"
+                        : p.starts_with("/_flareq/ui") ? "dashboard"
+                                                       : "flareq");
+  }
+  return labels;
+}
+
 app::app(storage::writer& writer, const config& settings, const logger& log, parts_of_a_run run)
     : names_(route_names()),
-      context_{writer, settings, run.clock, run.events, run.faults, names_},
+      context_{writer, settings, run.clock, run.events, run.faults, names_, run.metrics},
       log_(log),
       random_(run.random) {
   const auto& table = route_table();
@@ -153,8 +174,10 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
   auto started = std::chrono::steady_clock::now();
   http_response res;
   std::optional<api_error> failure;
+  std::optional<std::size_t> matched;
   try {
     route_match m = router_.match(req.method, req.target);
+    if (m.result == route_match::outcome::found) matched = m.index;
     bool is_public =
         m.result == route_match::outcome::found && !route_table()[m.index].needs_credentials;
     if (!is_public) {
@@ -193,6 +216,7 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
         case fault_action::close:
           res.drop = true;
           log_access(req, 0, started, nullptr);
+          count(matched, 0, started);
           co_return res;
         case fault_action::latency: {
           // In slices, so that a stopping server does not wait it out.
@@ -215,6 +239,9 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     if (out.stream) {
       res.stream = std::move(out.stream);
       res.content_type = out.content_type;
+    } else if (!out.content_type.empty()) {
+      res.body = std::move(out.body);
+      res.content_type = out.content_type;
     } else {
       res.body = render_success(out.result, out.result_info ? &*out.result_info : nullptr);
     }
@@ -228,7 +255,14 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     res.body = render_failure(*failure);
   }
   log_access(req, res.status, started, failure ? &failure->errors().front() : nullptr);
+  count(matched, res.status, started);
   co_return res;
+}
+
+void app::count(std::optional<std::size_t> route, unsigned status,
+                std::chrono::steady_clock::time_point started) const {
+  if (context_.metrics == nullptr) return;
+  context_.metrics->count_request(route, status, std::chrono::steady_clock::now() - started);
 }
 
 std::int64_t app::now_seconds() const {
@@ -265,6 +299,7 @@ http_response app::reject(const http_request& req, const transport_error& error,
   }();
   http_response res{static_cast<unsigned>(as_api.status()), render_failure(as_api), {}};
   log_access(req, res.status, started, &as_api.errors().front());
+  count(std::nullopt, res.status, started);
   return res;
 }
 

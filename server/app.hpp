@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ namespace flareq {
 namespace storage {
 class random_source;
 }
+class metrics_registry;
 
 // What an app shares with the rest of its run (see instance.cpp).
 struct parts_of_a_run {
@@ -27,6 +29,7 @@ struct parts_of_a_run {
   storage::random_source& random;  // request ids
   event_hub& events;
   fault_rules& faults;
+  metrics_registry* metrics;  // null under --metrics=false
 };
 
 class app final : public http_handler {
@@ -51,6 +54,10 @@ class app final : public http_handler {
 
   // The names of the API's routes, for fault rules.
   static std::vector<std::string_view> route_names();
+  // Each route's label in the metrics, by route index: its name, or for
+  // flareq's own routes what they are (healthz, readyz, prometheus,
+  // dashboard, flareq).
+  static std::vector<std::string> metric_labels();
 
  private:
   struct route_entry;
@@ -59,6 +66,9 @@ class app final : public http_handler {
   // One line per request; error is the failure's first entry, when any.
   void log_access(const http_request& req, unsigned status,
                   std::chrono::steady_clock::time_point started, const error_detail* error) const;
+  // Counts the request in the metrics (route: an index, or none).
+  void count(std::optional<std::size_t> route, unsigned status,
+             std::chrono::steady_clock::time_point started) const;
 
   std::vector<std::string_view> names_;
   handler_context context_;

@@ -110,6 +110,10 @@ const options::option option_table[] = {
    "(named after the id), and pull works without an http_pull consumer. Off (the default), "
    "both fail as on Cloudflare: 404/10104 and 405/10405",
    [](const po::variables_map& vm, config& c) { c.lenient = vm["lenient"].as<bool>(); }},
+  {"metrics", "FLAREQ_METRICS", "metrics", kind::boolean, "BOOL", "true",
+   "serve Prometheus metrics at GET /metrics (no credentials needed) and count what they show; "
+   "--metrics=false turns both off (/metrics is then an unknown route)",
+   [](const po::variables_map& vm, config& c) { c.metrics = vm["metrics"].as<bool>(); }},
   {"strict", "FLAREQ_STRICT", "strict", kind::boolean, "BOOL", nullptr,
    "deprecated, does nothing: strict is the default now (see --lenient)",
    [](const po::variables_map& vm, config& c) {

@@ -24,6 +24,7 @@ struct config {
   std::string db = "./data/flareq.db";          // SQLite file, or ":memory:"
   std::vector<std::string> api_tokens;          // empty: any well-formed credential
   bool lenient = false;                         // create on push, pull without consumer
+  bool metrics = true;                          // GET /metrics, and counting for it
   std::vector<storage::declared_queue> queues;  // exist in every account
   std::int64_t max_delay_seconds = 86400;       // largest delay_seconds accepted
   int threads = 2;                              // I/O threads

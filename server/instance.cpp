@@ -15,6 +15,7 @@
 #include "server/event_hub.hpp"
 #include "server/faults.hpp"
 #include "server/http/server.hpp"
+#include "server/metrics.hpp"
 #include "storage/checkpointer.hpp"
 #include "storage/clock.hpp"
 #include "storage/database.hpp"
@@ -65,15 +66,21 @@ storage::database open_migrated(const config& c, const logger& log) {
 
 storage::writer_options writer_options_of(const config& c, const logger& log,
                                           storage::queue_store& store, event_hub& hub,
-                                          std::mutex& turn) {
+                                          std::mutex& turn, metrics_registry* metrics) {
   storage::writer_options o;
   if (c.db != ":memory:") o.wal_limit_bytes = wal_share(c) / 2;
   o.report = [&log](const std::string& problem) { log.write(log_level::error, problem); };
   o.checkpoint_turn = &turn;
   // Only what wrote events wakes the streams (reads and empty sweeps commit too).
-  o.committed = [&store, &hub] {
+  o.committed = [&store, &hub, metrics] {
+    if (metrics != nullptr) metrics->count_changes(store.take_changes());
     if (store.take_recorded()) hub.notify();
   };
+  if (metrics != nullptr) {
+    o.group_done = [metrics](std::size_t jobs, std::chrono::nanoseconds took) {
+      metrics->count_group(jobs, took);
+    };
+  }
   return o;
 }
 
@@ -82,6 +89,7 @@ storage::store_options store_options_of(const config& c) {
   o.lenient = c.lenient;
   o.declared = c.queues;
   o.journal_size = c.journal_size;
+  o.count_changes = c.metrics;
   if (c.db != ":memory:") o.snapshot_dir = c.db + ".snapshots";
   // Pushes stop at two thirds of the file's pages, so that pull (whose leases
   // grow rows: a whole queue of small messages can be leased), ack and
@@ -168,7 +176,8 @@ struct instance::parts {
         db(open_migrated(c, l)),
         store(db, clock, random, store_options_of(c)),
         faults(c.seed ? *c.seed : seed_from(random)),
-        writer(db, store, writer_options_of(c, l, store, hub, checkpoint_turn)),
+        metrics(c.metrics ? std::make_unique<metrics_registry>(app::metric_labels()) : nullptr),
+        writer(db, store, writer_options_of(c, l, store, hub, checkpoint_turn, metrics.get())),
         checkpoints(c.db == ":memory:" ? nullptr
                                        : std::make_unique<storage::checkpointer>(
                                              c.db, std::chrono::milliseconds(50),
@@ -176,8 +185,9 @@ struct instance::parts {
                                                l.write(log_level::error, problem);
                                              },
                                              &checkpoint_turn)),
-        handler(writer, settings, log, {clock, random, hub, faults}),
+        handler(writer, settings, log, {clock, random, hub, faults, metrics.get()}),
         server(handler, log, limits_of(c)) {
+    if (metrics) metrics->open_connections = [this] { return server.open_connections(); };
     if (!c.accounts.empty()) provision();
     if (!clock.manual()) sweeps = std::make_unique<sweeper>(writer);
   }
@@ -208,6 +218,7 @@ struct instance::parts {
   event_hub hub;
   fault_rules faults;
   std::mutex checkpoint_turn;  // the writer's and the checkpointer's checkpoints, one at a time
+  std::unique_ptr<metrics_registry> metrics;  // none under --metrics=false
   storage::writer writer;
   std::unique_ptr<storage::checkpointer> checkpoints;  // none for :memory:
   app handler;

@@ -49,7 +49,8 @@ std::int64_t event_id(std::string_view text, std::string_view what) {
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end != text.data() + text.size() || n < 0) {
-    throw api_error(errc::query_invalid, std::string(what) + " must be an event id (0 or more)");
+    throw api_error(errc::query_invalid, std::string(what) + " must be an event id (0 or more)" +
+                                             (what == "after" ? ", or now" : ""));
   }
   return n;
 }
@@ -59,7 +60,9 @@ storage::event_query read_query(const http_request& req, std::int64_t default_li
   q.account_id = last_value(req.target, "account");
   q.queue_id = last_value(req.target, "queue");
   q.message_id = last_value(req.target, "message");
-  if (std::string after = last_value(req.target, "after"); !after.empty()) {
+  if (std::string after = last_value(req.target, "after"); after == "now") {
+    q.after = -1;  // resolved by after_now()
+  } else if (!after.empty()) {
     q.after = event_id(after, "after");
   }
   q.limit = query_whole_number(req.target, "limit", default_limit, max_events_per_page);
@@ -106,11 +109,19 @@ class event_stream final : public body_stream {
   bool started_ = false;
 };
 
+// after=now: after the newest event there is when the request arrives.
+boost::asio::awaitable<void> after_now(handler_context& ctx, storage::event_query& query) {
+  if (query.after >= 0) co_return;
+  auto op = [](storage::queue_store& store) { return store.last_event_id(); };
+  query.after = co_await run_store<std::int64_t>(ctx, plane::control, op);
+}
+
 }  // namespace
 
 boost::asio::awaitable<handler_result> list_events(handler_context& ctx, const http_request& req,
                                                    const route_params&) {
   storage::event_query query = read_query(req, 100);
+  co_await after_now(ctx, query);
   auto op = [query](storage::queue_store& store) { return store.events(query); };
   auto found = co_await run_store<std::vector<storage::journal_event>>(ctx, plane::control, op);
   json::array out;
@@ -130,6 +141,7 @@ boost::asio::awaitable<handler_result> stream_events(handler_context& ctx, const
   if (req.last_event_id && !req.last_event_id->empty()) {
     query.after = event_id(*req.last_event_id, "Last-Event-ID");
   }
+  co_await after_now(ctx, query);
   handler_result out;
   out.stream = std::make_shared<event_stream>(ctx, std::move(query));
   out.content_type = "text/event-stream";

@@ -24,6 +24,7 @@ class writer;
 }  // namespace storage
 class event_hub;
 class fault_rules;
+class metrics_registry;
 
 // Shared by every handler; read-only while the server runs (faults and
 // events are safe from any thread).
@@ -34,6 +35,7 @@ struct handler_context {
   event_hub& events;
   fault_rules& faults;
   std::span<const std::string_view> route_names;  // what a fault rule may match
+  metrics_registry* metrics;                      // null under --metrics=false
 };
 
 // What a handler answers: the envelope's result, and result_info for lists.
@@ -41,8 +43,10 @@ struct handler_result {
   handler_result(boost::json::value r = nullptr) : result(std::move(r)) {}  // NOLINT: implicit
   boost::json::value result;
   std::optional<boost::json::value> result_info;
-  // Instead of an envelope: a body sent as it comes, of this content type.
+  // Instead of an envelope: a body sent as it comes (stream), or this body
+  // (when content_type is set), of this content type.
   std::shared_ptr<body_stream> stream;
+  std::string body;
   std::string content_type;
 };
 

@@ -4,7 +4,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "server/api_error.hpp"
 #include "server/handlers/common.hpp"
+#include "server/handlers/query.hpp"
 #include "server/js_json.hpp"
 
 namespace flareq::handlers {
@@ -30,10 +32,23 @@ boost::asio::awaitable<handler_result> inspect_messages(handler_context& ctx,
   std::int64_t page = query_whole_number(req.target, "page", 1, limits::max_page);
   std::int64_t per_page =
       query_whole_number(req.target, "per_page", limits::queues_per_page, limits::max_per_page);
+  std::optional<storage::message_state> only;
+  if (auto states = query_values(req.target, "state"); !states.empty()) {
+    const std::string& s = states.back();
+    if (s == "ready") {
+      only = storage::message_state::ready;
+    } else if (s == "delayed") {
+      only = storage::message_state::delayed;
+    } else if (s == "leased") {
+      only = storage::message_state::leased;
+    } else if (!s.empty()) {
+      throw api_error(errc::query_invalid, "state must be ready, delayed or leased");
+    }
+  }
   auto op = [account = std::string(params.get("account_id")),
-             queue = std::string(params.get("queue_id")), page,
-             per_page](storage::queue_store& store) {
-    return store.inspect_messages(account, queue, page, per_page);
+             queue = std::string(params.get("queue_id")), page, per_page,
+             only](storage::queue_store& store) {
+    return store.inspect_messages(account, queue, page, per_page, only);
   };
   auto found = co_await run_store<storage::message_page>(ctx, plane::control, op);
   static constexpr const char* states[] = {"ready", "delayed", "leased"};

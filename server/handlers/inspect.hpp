@@ -10,7 +10,7 @@ namespace flareq::handlers {
 // GET /_flareq/queues
 boost::asio::awaitable<handler_result> inspect_queues(handler_context&, const http_request&,
                                                       const route_params&);
-// GET /_flareq/queues/:account_id/:queue_id/messages?page=&per_page=
+// GET /_flareq/queues/:account_id/:queue_id/messages?page=&per_page=&state=
 boost::asio::awaitable<handler_result> inspect_messages(handler_context&, const http_request&,
                                                         const route_params&);
 // POST /_flareq/reset

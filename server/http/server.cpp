@@ -77,7 +77,7 @@ struct http_server::impl {
   const logger& log;
   http_limits limits;
   // Before ioc: a session's slot_guard may run while ioc is destroyed.
-  std::mutex mutex;
+  mutable std::mutex mutex;
   std::unordered_set<std::shared_ptr<connection>> connections;  // guarded by mutex
   asio::io_context ioc;
   // The acceptor, the signal set and the back-off timer live on one strand,
@@ -432,6 +432,11 @@ std::uint16_t http_server::start(listening_socket& socket, int threads, bool han
 
 void http_server::stop() {
   impl_->begin_stop();
+}
+
+std::size_t http_server::open_connections() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->connections.size();
 }
 
 void http_server::wait() {

@@ -89,6 +89,9 @@ class http_server {
   // Blocks until the I/O threads have ended (after stop() or a signal).
   void wait();
 
+  // Client connections open now (any thread).
+  std::size_t open_connections() const;
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

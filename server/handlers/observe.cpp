@@ -1,0 +1,44 @@
+// The scrape and the dashboard's files (see observe.hpp).
+#include "server/handlers/observe.hpp"
+
+#include "server/api_error.hpp"
+#include "server/handlers/common.hpp"
+#include "server/metrics.hpp"
+#include "storage/clock.hpp"
+#include "storage/queue_store.hpp"
+
+namespace flareq::handlers {
+
+boost::asio::awaitable<handler_result> prometheus_metrics(handler_context& ctx, const http_request&,
+                                                          const route_params&) {
+  if (ctx.metrics == nullptr) throw api_error::no_route("/metrics");
+  struct stored {
+    std::vector<storage::queue_backlog> backlogs;
+    storage::storage_footprint footprint;
+  };
+  auto op = [](storage::queue_store& store) { return stored{store.backlogs(), store.footprint()}; };
+  stored now = co_await run_store<stored>(ctx, plane::control, op);
+  scrape_state state{ctx.clock.now_ms(), &now.backlogs, &now.footprint};
+  handler_result out;
+  out.body = ctx.metrics->render(state);
+  out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  co_return out;
+}
+
+boost::asio::awaitable<handler_result> dashboard_file(handler_context&, const http_request& req,
+                                                      const route_params&) {
+  std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  std::string_view name = path.substr(path.rfind('/') + 1);
+  if (name.empty() || name == "ui") name = "index.html";
+  for (const embedded_file& f : dashboard_files()) {
+    if (f.name == name) {
+      handler_result out;
+      out.body = std::string(f.body);
+      out.content_type = std::string(f.content_type);
+      co_return out;
+    }
+  }
+  throw api_error::no_route(path);
+}
+
+}  // namespace flareq::handlers
