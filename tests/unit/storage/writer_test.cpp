@@ -311,5 +311,59 @@ TEST_F(writer_test, stop_drains_waiting_jobs_then_refuses) {
   EXPECT_EQ(count_rows(), 20);
 }
 
+// The metrics count only what committed: a job whose savepoint was rolled
+// back, and a group whose commit failed, leave no change behind.
+TEST_F(writer_test, only_committed_changes_are_counted) {
+  store_options counting;
+  counting.lenient = true;
+  counting.count_changes = true;
+  queue_store counted(db, clock, random, counting);
+  std::vector<change_count> seen;
+  std::vector<std::size_t> groups;
+  writer_options options;
+  options.committed = [&] {
+    for (change_count& c : counted.take_changes()) seen.push_back(std::move(c));
+  };
+  options.group_done = [&](std::size_t jobs, std::chrono::nanoseconds took) {
+    EXPECT_GE(took.count(), 0);
+    groups.push_back(jobs);
+  };
+  writer w(db, counted, options);
+  submit(w, [](queue_store& s) { push_one(s, "first"); }).get();
+  // One group of two: the writer is held until both wait together.
+  std::promise<void> go, holding;
+  std::shared_future<void> gate = go.get_future().share();
+  auto held = submit(w, [gate, &holding](queue_store&) {
+    holding.set_value();
+    gate.wait();
+  });
+  holding.get_future().wait();
+  auto kept = submit(w, [](queue_store& s) { push_one(s, "kept"); });
+  auto undone = submit(w, [](queue_store& s) {
+    push_one(s, "undone");
+    throw std::runtime_error("after its push");
+  });
+  go.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(kept.get(), nullptr);
+  EXPECT_NE(undone.get(), nullptr);
+  // A group whose commit fails counts nothing.
+  auto broken = submit(w, [&](queue_store& s) {
+    push_one(s, "lost with the commit");
+    db.exec("PRAGMA defer_foreign_keys = ON");
+    db.exec(
+        "INSERT INTO consumers (account_id, queue_id, consumer_id, type, created_us) "
+        "VALUES ('acc', 'no-such-queue', 'c', 'http_pull', 0)");
+  });
+  EXPECT_NE(broken.get(), nullptr);
+  w.stop();
+  ASSERT_EQ(count_rows(), 2);
+  std::vector<std::string> kinds;
+  for (const change_count& c : seen) kinds.emplace_back(to_string(c.type));
+  // The lenient first push made the queue.
+  EXPECT_EQ(kinds, (std::vector<std::string>{"queue_created", "pushed", "pushed"}));
+  EXPECT_EQ(groups, (std::vector<std::size_t>{1, 1, 2, 1}));
+}
+
 }  // namespace
 }  // namespace flareq::storage
