@@ -208,7 +208,12 @@ function renderChart() {
   const q = selectedQueue();
   const points = q ? state.history.get(`${q.account_id}/${q.queue_id}`) || [] : [];
   const end = Date.now();
-  const start = end - CHART_MS;
+  // The last 10 minutes, or less while the page has seen less.
+  const start = Math.max(end - CHART_MS, points.length ? points[0].t - 500 : end - CHART_MS);
+  const span = end - start;
+  const seconds = Math.max(1, Math.round(span / 1000));
+  $('chart-span').textContent = span >= 120000 ? `${Math.round(span / 60000)} minutes`
+                                : `${seconds} second${seconds === 1 ? '' : 's'}`;
   const max = Math.max(1, ...points.map((p) => p.count));
   const xy = [];
   let last = null;
@@ -224,7 +229,7 @@ function renderChart() {
   if (xy.length === 0 && last) xy.push([start, last.count]);
   if (xy.length) xy.push([end, xy[xy.length - 1][1]]);
   const line = xy.map(([t, c]) =>
-    `${((t - start) / CHART_MS * 600).toFixed(1)},${(76 - c / max * 72).toFixed(1)}`).join(' ');
+    `${((t - start) / span * 600).toFixed(1)},${(76 - c / max * 72).toFixed(1)}`).join(' ');
   const ns = 'http://www.w3.org/2000/svg';
   const poly = document.createElementNS(ns, 'polyline');
   poly.setAttribute('points', line);

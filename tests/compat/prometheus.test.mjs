@@ -125,3 +125,19 @@ test('--metrics=false: no /metrics, and the API works as before', async () => {
     assert.equal(await server.stop(), 0);
   }
 });
+
+test("the README's sample scrape and scrape configuration pass promtool", async () => {
+  const { readFileSync, mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Metrics\n'), readme.indexOf('\n## Testing with flareq\n'));
+  const sample = section.match(/^```text\n([\s\S]*?)^```$/m)[1];
+  const checked = promtool(sample);
+  assert.equal(checked.status, 0, checked.output);
+  assert.match(sample, /flareq_messages_pushed_total\{/);
+  const config = section.match(/^```yaml\n([\s\S]*?)^```$/m)[1];
+  const file = `${mkdtempSync(`${tmpdir()}/flareq-prom-`)}/prometheus.yml`;
+  writeFileSync(file, config);
+  const r = spawnSync(process.env.PROMTOOL || 'promtool', ['check', 'config', file]);
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});

@@ -118,6 +118,9 @@ test('a session: token, queue, two messages, pull and ack, events, purge', async
     const metrics = await call(server, 'GET', `/accounts/acc-ui/queues/${queueId}/metrics`);
     assert.equal(metrics.result.backlog_count, 2);
     assert.equal(await page.textContent('#queue-list .queue-row.selected .count'), '2');
+    // The chart: steps up to 2, drawn as one line.
+    assert.equal(await page.textContent('#chart text'), 'max 2');
+    assert.ok((await page.getAttribute('#chart polyline', 'points')).split(' ').length >= 4);
     await shot(page, '04-two-messages');
 
     // Pull one (the oldest: the text one), see it leased, ack it.
