@@ -102,6 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();  // 500 or anything undocumented: a finding
   }
   if (res.stream) return 0;  // the event stream: its pieces come later
-  if (res.body.empty() || res.body.front() != '{') std::abort();
+  if (res.body.empty()) std::abort();
+  // Every answer is an envelope, but for /metrics' text and the dashboard's files.
+  if (res.content_type == "application/json" && res.body.front() != '{') std::abort();
   return 0;
 }
