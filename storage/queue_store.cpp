@@ -308,25 +308,42 @@ std::vector<queue_overview> queue_store::all_queues() {
 }
 
 std::vector<queue_backlog> queue_store::backlogs() {
-  // The states as inspect_messages() tells them: ready once visible; else
-  // leased while a lease holds it, delayed otherwise.
-  auto q = db_.prepare(
-      "SELECT q.account_id, q.queue_id, "
-      "count(m.seq) FILTER (WHERE m.visible_at_ms <= ?1), "
-      "coalesce(sum(m.size_bytes) FILTER (WHERE m.visible_at_ms <= ?1), 0), "
-      "count(m.seq) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NULL), "
-      "coalesce(sum(m.size_bytes) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NULL), 0), "
-      "count(m.seq) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NOT NULL), "
-      "coalesce(sum(m.size_bytes) FILTER (WHERE m.visible_at_ms > ?1 AND m.lease_id IS NOT NULL), "
-      "0), coalesce(min(m.timestamp_ms), 0) "
-      "FROM queues q LEFT JOIN messages m ON m.account_id = q.account_id AND m.queue_id = "
-      "q.queue_id GROUP BY q.account_id, q.queue_id ORDER BY q.account_id, q.queue_id");
-  q->bind(1, clock_.now_ms());
+  // From the counts the triggers keep, and the messages not visible now (an
+  // index range per queue): the cost follows the delayed and leased
+  // messages, not the backlog. The states as inspect_messages() tells them:
+  // ready once visible; else leased while a lease holds it, delayed otherwise.
   std::vector<queue_backlog> out;
-  while (q->step()) {
-    out.push_back({std::string(q->column_text(0)), std::string(q->column_text(1)),
-                   q->column_int64(2), q->column_int64(3), q->column_int64(4), q->column_int64(5),
-                   q->column_int64(6), q->column_int64(7), q->column_int64(8)});
+  {
+    auto q = db_.prepare(
+        "SELECT account_id, queue_id, backlog_count, backlog_bytes FROM queues "
+        "ORDER BY account_id, queue_id");
+    while (q->step()) {
+      queue_backlog b;
+      b.account_id = q->column_text(0);
+      b.queue_id = q->column_text(1);
+      b.ready_count = q->column_int64(2);
+      b.ready_bytes = q->column_int64(3);
+      out.push_back(std::move(b));
+    }
+  }
+  std::int64_t now_ms = clock_.now_ms();
+  for (queue_backlog& b : out) {
+    auto hidden = db_.prepare(
+        "SELECT lease_id IS NOT NULL, count(*), coalesce(sum(size_bytes), 0) FROM messages "
+        "WHERE account_id = ?1 AND queue_id = ?2 AND visible_at_ms > ?3 GROUP BY 1");
+    hidden->bind(1, b.account_id).bind(2, b.queue_id).bind(3, now_ms);
+    while (hidden->step()) {
+      bool leased = hidden->column_int64(0) != 0;
+      (leased ? b.leased_count : b.delayed_count) = hidden->column_int64(1);
+      (leased ? b.leased_bytes : b.delayed_bytes) = hidden->column_int64(2);
+    }
+    b.ready_count -= b.delayed_count + b.leased_count;
+    b.ready_bytes -= b.delayed_bytes + b.leased_bytes;
+    auto oldest = db_.prepare(
+        "SELECT min(timestamp_ms) FROM messages WHERE account_id = ?1 AND queue_id = ?2");
+    oldest->bind(1, b.account_id).bind(2, b.queue_id);
+    if (oldest->step() && !oldest->column_is_null(0))
+      b.oldest_timestamp_ms = oldest->column_int64(0);
   }
   return out;
 }

@@ -348,7 +348,7 @@ function refreshSoon() {
   refreshTimer = setTimeout(() => {
     refreshTimer = null;
     refresh().catch(showError);
-  }, 100);
+  }, 250);
 }
 
 function setLive(on) {
