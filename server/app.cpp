@@ -236,6 +236,7 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
       }
     }
     handler_result out = co_await route.handler(context_, req, m.params);
+    for (auto& h : out.headers) res.headers.push_back(std::move(h));
     if (out.stream) {
       res.stream = std::move(out.stream);
       res.content_type = out.content_type;
@@ -255,7 +256,7 @@ boost::asio::awaitable<http_response> app::handle(const http_request& req) {
     res.body = render_failure(*failure);
   }
   log_access(req, res.status, started, failure ? &failure->errors().front() : nullptr);
-  count(matched, res.status, started);
+  count(matched, res.drop ? 0 : res.status, started);  // 0: no answer (a fault)
   co_return res;
 }
 

@@ -171,8 +171,8 @@ void metrics_registry::count_changes(const std::vector<storage::change_count>& c
   if (changes.empty()) return;
   std::lock_guard lock(changes_mutex_);
   for (const storage::change_count& c : changes) {
-    if (c.type == storage::event_type::reset) {
-      messages_.clear();
+    if (c.type == storage::event_type::reset || c.type == storage::event_type::snapshot_restored) {
+      messages_.clear();  // the queues are others now
       continue;
     }
     if (c.type == storage::event_type::queue_deleted) {
@@ -214,23 +214,37 @@ std::string metrics_registry::render(const scrape_state& state) const {
     family(out, "flareq_oldest_message_age_seconds", "gauge",
            "Age of the queue's oldest message (0 when the backlog is empty).");
     for (const storage::queue_backlog& b : *state.backlogs) {
-      double age = b.oldest_timestamp_ms == 0 ? 0.0
-                                              : static_cast<double>(std::max<std::int64_t>(
-                                                    0, state.now_ms - b.oldest_timestamp_ms)) /
-                                                    1000.0;
+      double age = !b.oldest_timestamp_ms ? 0.0
+                                          : static_cast<double>(std::max<std::int64_t>(
+                                                0, state.now_ms - *b.oldest_timestamp_ms)) /
+                                                1000.0;
       sample(out, "flareq_oldest_message_age_seconds", queue_labels(b.account_id, b.queue_id),
              number(age));
     }
   }
 
+  // Every queue there is has its series, at 0 until its first change (a
+  // scrape without storage: those counted so far). A copy, so that the
+  // writer's commits do not wait for the formatting.
+  std::map<std::pair<std::string, std::string>, message_counts> counted;
   {
     std::lock_guard lock(changes_mutex_);
-    for (std::size_t k = 0; k < message_kinds; ++k) {
-      family(out, message_families[k].name, "counter", message_families[k].help);
-      for (const auto& [key, counts] : messages_) {
-        sample(out, message_families[k].name, queue_labels(key.first, key.second),
-               std::to_string(counts[k]));
-      }
+    counted = messages_;
+  }
+  if (state.backlogs != nullptr) {
+    std::map<std::pair<std::string, std::string>, message_counts> live;
+    for (const storage::queue_backlog& b : *state.backlogs) {
+      auto key = std::make_pair(b.account_id, b.queue_id);
+      auto found = counted.find(key);
+      live[key] = found != counted.end() ? found->second : message_counts{};
+    }
+    counted = std::move(live);
+  }
+  for (std::size_t k = 0; k < message_kinds; ++k) {
+    family(out, message_families[k].name, "counter", message_families[k].help);
+    for (const auto& [key, counts] : counted) {
+      sample(out, message_families[k].name, queue_labels(key.first, key.second),
+             std::to_string(counts[k]));
     }
   }
 
@@ -246,7 +260,7 @@ std::string metrics_registry::render(const scrape_state& state) const {
     }
   }
   family(out, "flareq_http_request_duration_seconds", "histogram",
-         "Time from a request's arrival to its answer, by route name.");
+         "Time from a request read in full to its answer ready to send, by route name.");
   for (std::size_t r = 0; r < labels_.size(); ++r) {
     if (durations_[r]->count() == 0) continue;  // a route not used yet
     durations_[r]->render(out, "flareq_http_request_duration_seconds",
@@ -256,8 +270,9 @@ std::string metrics_registry::render(const scrape_state& state) const {
   sample(out, "flareq_http_open_connections", "",
          std::to_string(open_connections ? open_connections() : 0));
 
-  family(out, "flareq_writer_group_jobs", "histogram",
-         "Requests and other jobs the writer ran in one transaction (group commit).");
+  family(
+      out, "flareq_writer_group_jobs", "histogram",
+      "Requests and other jobs (the sweeps every 100 ms too) the writer ran in one transaction.");
   group_jobs_.render(out, "flareq_writer_group_jobs", "");
   family(out, "flareq_writer_commit_duration_seconds", "histogram",
          "Time of one group's transaction, from BEGIN to the end of COMMIT.");
@@ -271,6 +286,11 @@ std::string metrics_registry::render(const scrape_state& state) const {
     sample(out, "flareq_database_file_bytes", "file=\"wal\"",
            std::to_string(state.footprint->wal_bytes));
   }
+
+  family(out, "flareq_storage_up", "gauge",
+         "1 while storage answers; 0 when it failed for this scrape (the log says why), which "
+         "then lacks the backlog and file sizes.");
+  sample(out, "flareq_storage_up", "", state.storage_up ? "1" : "0");
 
   family(out, "flareq_build_info", "gauge",
          "Always 1; the labels tell the version of flareq and of its libraries.");

@@ -55,6 +55,7 @@ struct scrape_state {
   std::int64_t now_ms = 0;  // the run's clock, for the oldest message's age
   const std::vector<storage::queue_backlog>* backlogs = nullptr;
   const storage::storage_footprint* footprint = nullptr;
+  bool storage_up = true;  // false: storage failed this scrape (backlogs, footprint null)
 };
 
 class metrics_registry {

@@ -290,12 +290,12 @@ struct change_count {
 
 // A queue's backlog by state, at one time (for the metrics scrape).
 struct queue_backlog {
-  std::string account_id;
-  std::string queue_id;
+  std::string account_id{};
+  std::string queue_id{};
   std::int64_t ready_count = 0, ready_bytes = 0;
   std::int64_t delayed_count = 0, delayed_bytes = 0;
   std::int64_t leased_count = 0, leased_bytes = 0;
-  std::int64_t oldest_timestamp_ms = 0;  // 0 when the backlog is empty
+  std::optional<std::int64_t> oldest_timestamp_ms{};  // none when the backlog is empty
 };
 
 // The bytes the database takes: its file and its WAL (a :memory:

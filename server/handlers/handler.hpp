@@ -11,6 +11,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/config.hpp"
 #include "server/http/message.hpp"
@@ -48,6 +50,7 @@ struct handler_result {
   std::shared_ptr<body_stream> stream;
   std::string body;
   std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers to send
 };
 
 using handler_fn = boost::asio::awaitable<handler_result> (*)(handler_context&, const http_request&,

@@ -1,6 +1,8 @@
 // The scrape and the dashboard's files (see observe.hpp).
 #include "server/handlers/observe.hpp"
 
+#include <optional>
+
 #include "server/api_error.hpp"
 #include "server/handlers/common.hpp"
 #include "server/metrics.hpp"
@@ -17,8 +19,15 @@ boost::asio::awaitable<handler_result> prometheus_metrics(handler_context& ctx, 
     storage::storage_footprint footprint;
   };
   auto op = [](storage::queue_store& store) { return stored{store.backlogs(), store.footprint()}; };
-  stored now = co_await run_store<stored>(ctx, plane::control, op);
-  scrape_state state{ctx.clock.now_ms(), &now.backlogs, &now.footprint};
+  // What does not need storage is still worth a scrape when storage fails.
+  std::optional<stored> now;
+  try {
+    now = co_await run_store<stored>(ctx, plane::control, op);
+  } catch (const std::exception&) {
+    // The writer has said why in the log (the database file gone, say).
+  }
+  scrape_state state{ctx.clock.now_ms(), now ? &now->backlogs : nullptr,
+                     now ? &now->footprint : nullptr, now.has_value()};
   handler_result out;
   out.body = ctx.metrics->render(state);
   out.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -35,6 +44,14 @@ boost::asio::awaitable<handler_result> dashboard_file(handler_context&, const ht
       handler_result out;
       out.body = std::string(f.body);
       out.content_type = std::string(f.content_type);
+      // Its own files and API only; never framed; always asked again.
+      out.headers = {
+          {"Content-Security-Policy",
+           "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"},
+          {"X-Content-Type-Options", "nosniff"},
+          {"X-Frame-Options", "DENY"},
+          {"Cache-Control", "no-cache"},
+      };
       co_return out;
     }
   }

@@ -325,6 +325,7 @@ async function loadClock() {
 async function refresh() {
   const data = await api('GET', '/_flareq/queues');
   state.queues = data.result;
+  await loadClock();  // another client may have moved a manual clock
   const t = Date.now();
   for (const q of state.queues) {
     const key = `${q.account_id}/${q.queue_id}`;
@@ -356,15 +357,16 @@ function setLive(on) {
   $('live').className = `live ${on ? 'on' : 'off'}`;
 }
 
-// Reads /_flareq/events/stream from now on, and again after a drop from
-// the last event seen.
+// Reads /_flareq/events/stream from now on. After a drop it connects again
+// from now on, and refreshes: what changed meanwhile shows, and a restarted
+// flareq (whose event ids start again) is followed too. Only a refused
+// token ends it.
 async function stream() {
   const controller = new AbortController();
   state.stream = controller;
-  let after = 'now';
   while (!controller.signal.aborted) {
     try {
-      const res = await fetch(`/_flareq/events/stream?after=${after}`, {
+      const res = await fetch('/_flareq/events/stream?after=now', {
         headers: { Authorization: `Bearer ${state.token}` },
         signal: controller.signal,
       });
@@ -374,6 +376,7 @@ async function stream() {
         throw new ApiError(e ? `${e.message} (code ${e.code})` : `HTTP ${res.status}`, res.status);
       }
       setLive(true);
+      refreshSoon();
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
       for (;;) {
@@ -389,7 +392,6 @@ async function stream() {
             if (line.startsWith('data: ')) data = JSON.parse(line.slice(6));
           }
           if (!data) continue;  // a comment: the keep-alive
-          after = String(data.id);
           state.events.push(data);
           if (state.events.length > 500) state.events.shift();
           refreshSoon();
@@ -400,7 +402,7 @@ async function stream() {
       if (err instanceof ApiError) {
         setLive(false);
         showError(err);
-        return;
+        if (err.status === 401 || err.status === 403) return;
       }
     }
     setLive(false);
@@ -546,21 +548,19 @@ function wire() {
   }, 5000);
 }
 
-// Checks the token with a first load; a refused one shows the API's error
-// and the form again.
+// Checks the token with a first load: only a token that loads is kept; a
+// failure (a refused or malformed token, flareq not answering) shows its
+// error and the form again.
 async function start() {
   try {
     await refresh();
-    await loadClock();
   } catch (err) {
     showError(err);
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      $('main').hidden = true;
-      $('login').hidden = false;
-      $('sign-out').hidden = true;
-      return;
-    }
+    sessionStorage.removeItem(TOKEN_KEY);
+    $('main').hidden = true;
+    $('login').hidden = false;
+    $('sign-out').hidden = true;
+    return;
   }
   sessionStorage.setItem(TOKEN_KEY, state.token);
   clearError();

@@ -95,6 +95,7 @@ test('a scrape after a scripted session passes promtool and counts the session',
                  at('flareq_writer_group_jobs_count'));
     assert.ok(at('flareq_http_open_connections') >= 1);
     assert.ok(at('flareq_database_file_bytes', 'file="database"') > 0);
+    assert.equal(at('flareq_storage_up'), 1);
     assert.ok([...m.keys()].some((k) => /^flareq_build_info\{version="\d+\.\d+\.\d+",/.test(k)));
 
     // Purge: counted, and the backlog is 0 in every state.

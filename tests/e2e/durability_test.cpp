@@ -163,6 +163,13 @@ TEST(durability, a_database_file_deleted_while_running_refuses_storage) {
       << push.body;
   EXPECT_EQ(client.request("GET", "/client/v4/accounts/acc/queues/q/metrics").status, 500u);
   EXPECT_EQ(client.request("GET", "/readyz", "", {}).status, 503u);
+  // The scrape still answers, and says that storage is down.
+  auto scrape = client.request("GET", "/metrics", "", {});
+  EXPECT_EQ(scrape.status, 200u);
+  EXPECT_NE(scrape.body.find("\nflareq_storage_up 0\n"), std::string::npos) << scrape.body;
+  EXPECT_NE(scrape.body.find("flareq_http_requests_total{route=\"push\",status=\"500\"} 1"),
+            std::string::npos)
+      << scrape.body;
   p.send_signal(SIGTERM);
   p.wait();
   std::string out = p.output();

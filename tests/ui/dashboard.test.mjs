@@ -66,6 +66,14 @@ async function login(page, token) {
 
 test('a session: token, queue, two messages, pull and ack, events, purge', async () => {
   await withDashboard([], async (page, server) => {
+    // The page is served without credentials, never framed, and its own only.
+    const served = await fetch(`http://127.0.0.1:${server.port}/_flareq/ui/`);
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(served.headers.get('x-frame-options'), 'DENY');
+    assert.equal(served.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(served.headers.get('content-security-policy'), /default-src 'self'/);
+
     // A wrong token: the API's own words, and the form stays.
     await page.waitForSelector('#login:not([hidden])');
     await shot(page, '01-token');
@@ -165,6 +173,12 @@ test('a session: token, queue, two messages, pull and ack, events, purge', async
 
 test('the token is asked once per tab, and an API error shows its message', async () => {
   await withDashboard([], async (page, server) => {
+    // A malformed token is refused (400) and not kept.
+    await login(page, 'not a token');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error'), /\(code \d+\)$/);
+    assert.equal(await page.isVisible('#login'), true);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('flareq-token')), null);
     await login(page, TOKEN);
     await page.waitForSelector('#main:not([hidden])');
     await page.reload();
@@ -207,5 +221,13 @@ test('the manual clock: a delayed message becomes ready when the clock is advanc
     assert.equal(clock.result.now_ms, 1795981552000 + 60000);
     assert.equal(await page.textContent('#clock-now'), clock.result.now);
     await shot(page, '09-manual-clock');
+    // Another client moves the clock: the next event brings the page's clock
+    // and ages along.
+    await call(server, 'POST', '/_flareq/clock', { advance_ms: 3600000 });
+    const moved = await call(server, 'GET', '/_flareq/clock');
+    await call(server, 'POST', `/accounts/acc-ui/queues/${(await call(server, 'GET',
+      '/accounts/acc-ui/queues')).result[0].queue_id}/messages`, { body: 'now', content_type: 'text' });
+    await page.waitForSelector(`#clock-now >> text=${moved.result.now}`);
+    await page.waitForSelector('#stat-age >> text=61 min');
   });
 });

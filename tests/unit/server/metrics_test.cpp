@@ -63,13 +63,25 @@ TEST(metrics, message_counters_follow_committed_changes_and_leave_with_their_que
   EXPECT_TRUE(has_line(text, R"(flareq_messages_pushed_total{account="a",queue="other"} 1)"));
   m.count_changes({{event_type::reset, "", "", 1}});
   EXPECT_EQ(m.render({}).find(R"(queue="other")"), std::string::npos);
+  m.count_changes({{event_type::pushed, "a", "gone", 1}, {event_type::acked, "a", "kept", 1}});
+  m.count_changes({{event_type::snapshot_restored, "", "", 1}});
+  EXPECT_EQ(m.render({}).find(R"(queue="gone")"), std::string::npos) << "a restore drops them";
+  // With storage: every live queue has its series (0 until counted), and
+  // only those.
+  m.count_changes({{event_type::pushed, "a", "gone", 1}, {event_type::acked, "a", "kept", 1}});
+  std::vector<storage::queue_backlog> live = {{"a", "kept"}, {"a", "new"}};
+  text = m.render({0, &live, nullptr});
+  EXPECT_TRUE(has_line(text, R"(flareq_messages_acked_total{account="a",queue="kept"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(flareq_messages_pushed_total{account="a",queue="new"} 0)"));
+  EXPECT_EQ(text.find(R"(queue="gone")"), std::string::npos);
 }
 
 TEST(metrics, the_scrape_shows_backlogs_ages_groups_and_the_files) {
   metrics_registry m({});
   std::vector<storage::queue_backlog> backlogs = {
       {"a", "q", 1, 10, 2, 20, 3, 30, 1'000'000},
-      {"a", "empty", 0, 0, 0, 0, 0, 0, 0},
+      {"a", "empty", 0, 0, 0, 0, 0, 0, std::nullopt},
+      {"a", "epoch", 1, 1, 0, 0, 0, 0, 0},  // pushed at 0 on a manual clock
   };
   storage::storage_footprint files{4096, 8192};
   m.count_group(3, 2ms);
@@ -79,6 +91,8 @@ TEST(metrics, the_scrape_shows_backlogs_ages_groups_and_the_files) {
   EXPECT_TRUE(has_line(text, R"(flareq_backlog_bytes{account="a",queue="q",state="delayed"} 20)"));
   EXPECT_TRUE(has_line(text, R"(flareq_oldest_message_age_seconds{account="a",queue="q"} 2.5)"));
   EXPECT_TRUE(has_line(text, R"(flareq_oldest_message_age_seconds{account="a",queue="empty"} 0)"));
+  EXPECT_TRUE(
+      has_line(text, R"(flareq_oldest_message_age_seconds{account="a",queue="epoch"} 1002.5)"));
   EXPECT_TRUE(has_line(text, R"(flareq_writer_group_jobs_bucket{le="2"} 0)"));
   EXPECT_TRUE(has_line(text, R"(flareq_writer_group_jobs_bucket{le="4"} 1)"));
   EXPECT_TRUE(has_line(text, R"(flareq_writer_commit_duration_seconds_count 1)"));
