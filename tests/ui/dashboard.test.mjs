@@ -231,3 +231,59 @@ test('the manual clock: a delayed message becomes ready when the clock is advanc
     await page.waitForSelector('#stat-age >> text=61 min');
   });
 });
+
+test('peek, retry, pause and resume, the state filter and paging', async () => {
+  await withDashboard([], async (page, server) => {
+    const made = await call(server, 'POST', '/accounts/acc-ui/queues', { queue_name: 'many' });
+    const q = `/accounts/acc-ui/queues/${made.result.queue_id}`;
+    await call(server, 'POST', `${q}/consumers`, { type: 'http_pull' });
+    await call(server, 'POST', `${q}/messages/batch`, {
+      messages: Array.from({ length: 25 }, (_, i) => ({ body: `m${i}`, content_type: 'text' })),
+    });
+    await login(page, TOKEN);
+    await page.click('#queue-list .queue-row >> text=many');
+    await page.waitForSelector('#page-info >> text=page 1 of 2 · 25 messages');
+    assert.equal(await page.$$eval('#messages tbody tr', (r) => r.length), 20);
+    await page.click('#page-next');
+    await page.waitForSelector('#page-info >> text=page 2 of 2');
+    assert.deepEqual(await page.$$eval('#messages tbody pre', (e) => e.map((x) => x.textContent)),
+                     ['m20', 'm21', 'm22', 'm23', 'm24']);
+
+    // Peek leases nothing.
+    await page.fill('#pull-size', '2');
+    await page.click('#peek');
+    await page.waitForSelector('#pulled .lease >> text=m0');
+    assert.equal(await page.$$eval('#pulled .ack', (b) => b.length), 0);
+    assert.equal((await call(server, 'POST', `${q}/messages/peek`, { batch_size: 100 }))
+      .result.messages.length, 25);
+
+    // Pull two, retry one: it is ready again, the other stays leased.
+    await page.click('#pull');
+    await page.waitForSelector('#pulled .lease .retry');
+    await page.click('#pulled .lease:first-child .retry');
+    await page.waitForFunction(() => document.querySelectorAll('#pulled .lease').length === 1);
+    await page.selectOption('#state-filter', 'leased');
+    await page.waitForSelector('#page-info >> text=page 1 of 1 · 1 messages');
+    assert.deepEqual(await page.$$eval('#messages tbody pre', (e) => e.map((x) => x.textContent)),
+                     ['m1']);
+    await page.selectOption('#state-filter', 'ready');
+    await page.waitForSelector('#page-info >> text=24 messages');
+    await page.waitForSelector('#events li[data-type=retried]');
+
+    // Pause: the API says so, and pull is refused with its own message.
+    await page.click('#pause');
+    await page.waitForSelector('#stat-paused >> text=paused');
+    assert.equal((await call(server, 'GET', q)).result.settings.delivery_paused, true);
+    await page.click('#pull');
+    await page.waitForSelector('#error:not([hidden])');
+    const refused = await call(server, 'POST', `${q}/messages/pull`, { batch_size: 1 });
+    assert.equal(await page.textContent('#error'),
+                 `${refused.errors[0].message} (code ${refused.errors[0].code})`);
+    await shot(page, '10-paused');
+    await page.click('#pause');
+    await page.waitForSelector('#stat-paused >> text=on');
+    assert.equal((await call(server, 'GET', q)).result.settings.delivery_paused, false);
+    await page.click('#pull');
+    await page.waitForSelector('#error', { state: 'hidden' });
+  });
+});
