@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
                {"mode", boost::json::value(mode), false},
                {"credentials", boost::json::value(credentials), false}},
               true);
+    log.write(
+        log_level::info,
+        "dashboard at " + address + "/_flareq/ui/" +
+            (settings.metrics ? ", Prometheus metrics at " + address + "/metrics" : std::string()));
     try {
       flareq.wait();
     } catch (const std::exception& e) {

@@ -88,6 +88,11 @@ TEST(lifecycle, serves_logs_and_stops_cleanly_on_sigterm) {
   EXPECT_EQ(p.wait(), 0);
   std::string out = p.output();
   EXPECT_NE(out.find("listening on http://127.0.0.1:" + std::to_string(port)), std::string::npos);
+  EXPECT_NE(out.find("dashboard at http://127.0.0.1:" + std::to_string(port) +
+                     "/_flareq/ui/, Prometheus metrics at http://127.0.0.1:" +
+                     std::to_string(port) + "/metrics"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("POST /client/v4/accounts/acc/queues/q/messages 200 "), std::string::npos)
       << out;
   EXPECT_NE(out.find("GET /readyz 200 "), std::string::npos) << out;
