@@ -18,7 +18,7 @@
 namespace flareq::storage {
 namespace {
 
-constexpr std::array<std::pair<event_type, std::string_view>, 15> event_names = {{
+constexpr std::array<std::pair<event_type, std::string_view>, 16> event_names = {{
     {event_type::pushed, "pushed"},
     {event_type::ready, "ready"},
     {event_type::leased, "leased"},
@@ -34,6 +34,7 @@ constexpr std::array<std::pair<event_type, std::string_view>, 15> event_names = 
     {event_type::snapshot_restored, "snapshot_restored"},
     {event_type::queue_created, "queue_created"},
     {event_type::queue_updated, "queue_updated"},
+    {event_type::clock_moved, "clock_moved"},
 }};
 
 event_type event_type_of(std::string_view name) {
@@ -233,6 +234,10 @@ std::vector<journal_event> queue_store::events(const event_query& query) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+void queue_store::record_clock_moved() {
+  record({.at_ms = clock_.now_ms(), .type = event_type::clock_moved});
 }
 
 }  // namespace flareq::storage

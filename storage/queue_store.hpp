@@ -276,6 +276,7 @@ enum class event_type {
   snapshot_restored,  // name: the snapshot's
   queue_created,      // name: the queue's
   queue_updated,      // its name or settings changed, or its consumer
+  clock_moved,        // POST /_flareq/clock: at_ms is the new time
 };
 std::string_view to_string(event_type type);
 
@@ -460,6 +461,8 @@ class queue_store {
   // (delays ended, leases expired, messages past retention, which also
   // leave the file) and returns how many events that made.
   std::int64_t sweep();
+  // Journals a move of the manual clock (after the sweep it calls for).
+  void record_clock_moved();
   // Returns events in id order, after query.after, at most query.limit.
   std::vector<journal_event> events(const event_query& query);
   // The newest event's id (0 when none).

@@ -161,7 +161,12 @@ boost::asio::awaitable<handler_result> move_clock(handler_context& ctx, const ht
   }
   // What became due is journalled (and expired messages leave) before the
   // answer, so the next request and the event stream see it.
-  auto op = [](storage::queue_store& store) { return store.sweep(); };
+  // The move itself is journalled too (a dashboard follows the clock by it).
+  auto op = [](storage::queue_store& store) {
+    std::int64_t due = store.sweep();
+    store.record_clock_moved();
+    return due;
+  };
   std::int64_t events = co_await run_store<std::int64_t>(ctx, plane::control, op);
   json::value out = clock_json(ctx.clock);
   out.as_object()["events"] = events;

@@ -84,8 +84,10 @@ function nowMs() {
   return state.clock.mode === 'manual' ? state.clock.now_ms : Date.now() + state.clock.offset;
 }
 
-function age(ms) {
-  if (!ms) return '-';
+// The age of a queue's oldest message; '-' when the queue is empty (its
+// timestamp is then 0, which a message pushed at 0 on a manual clock has too).
+function age(ms, count) {
+  if (!count) return '-';
   const s = Math.max(0, Math.round((nowMs() - ms) / 1000));
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
@@ -163,7 +165,7 @@ function renderQueues() {
         'data-queue': q.queue_id,
         onclick: () => select(account, q.queue_id),
       }, el('b', {}, q.queue_name), el('span', { class: 'count' }, String(m.backlog_count)),
-         el('small', {}, `${bytes(m.backlog_bytes)} · oldest ${age(m.oldest_message_timestamp_ms)}`)));
+         el('small', {}, `${bytes(m.backlog_bytes)} · oldest ${age(m.oldest_message_timestamp_ms, m.backlog_count)}`)));
     }
     list.append(box);
   }
@@ -176,7 +178,7 @@ function renderQueue() {
   $('queue-title').textContent = `${q.queue_name} (${q.queue_id}) in ${q.account_id}`;
   $('stat-count').textContent = String(q.metrics.backlog_count);
   $('stat-bytes').textContent = bytes(q.metrics.backlog_bytes);
-  $('stat-age').textContent = age(q.metrics.oldest_message_timestamp_ms);
+  $('stat-age').textContent = age(q.metrics.oldest_message_timestamp_ms, q.metrics.backlog_count);
   const paused = q.settings && q.settings.delivery_paused;
   $('stat-paused').textContent = paused ? 'paused' : 'on';
   $('pause').textContent = paused ? 'Resume delivery' : 'Pause delivery';
@@ -249,7 +251,7 @@ function renderEvents() {
   if (!q) return;
   const mine = state.events.filter((e) =>
     (e.account_id === q.account_id && (e.queue_id === q.queue_id || e.to_queue_id === q.queue_id)) ||
-    e.type === 'reset' || e.type === 'snapshot_restored');
+    e.type === 'reset' || e.type === 'snapshot_restored' || e.type === 'clock_moved');
   for (const e of mine.slice(-100).reverse()) {
     const what = [e.message_id ? `message ${e.message_id}` : '',
                   e.attempt ? `attempt ${e.attempt}` : '',
@@ -364,6 +366,7 @@ function setLive(on) {
 async function stream() {
   const controller = new AbortController();
   state.stream = controller;
+  let dropped = false;  // an error the stream showed, cleared when it is back
   while (!controller.signal.aborted) {
     try {
       const res = await fetch('/_flareq/events/stream?after=now', {
@@ -376,6 +379,8 @@ async function stream() {
         throw new ApiError(e ? `${e.message} (code ${e.code})` : `HTTP ${res.status}`, res.status);
       }
       setLive(true);
+      if (dropped) clearError();
+      dropped = false;
       refreshSoon();
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -402,6 +407,7 @@ async function stream() {
       if (err instanceof ApiError) {
         setLive(false);
         showError(err);
+        dropped = true;
         if (err.status === 401 || err.status === 403) return;
       }
     }
@@ -544,7 +550,8 @@ function wire() {
     if ($('main').hidden) return;
     renderQueues();
     renderChart();
-    if (selectedQueue()) $('stat-age').textContent = age(selectedQueue().metrics.oldest_message_timestamp_ms);
+    const q = selectedQueue();
+    if (q) $('stat-age').textContent = age(q.metrics.oldest_message_timestamp_ms, q.metrics.backlog_count);
   }, 5000);
 }
 
