@@ -7,6 +7,7 @@
 #include <boost/version.hpp>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "storage/queue_store.hpp"
 
@@ -21,47 +22,39 @@ constexpr double group_bounds[] = {1, 2, 4, 8, 16, 32, 64};
 constexpr double commit_bounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                     0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1};
 
-// The counter each change kind adds to (-1: none).
-int message_kind(storage::event_type type) {
-  using storage::event_type;
-  switch (type) {
-    case event_type::pushed:
-      return 0;
-    case event_type::leased:
-      return 1;
-    case event_type::acked:
-      return 2;
-    case event_type::retried:
-      return 3;
-    case event_type::dead_lettered:
-      return 4;
-    case event_type::discarded:
-      return 5;
-    case event_type::expired:
-      return 6;
-    case event_type::purged:
-      return 7;
-    default:
-      return -1;
-  }
-}
-
+// The message counters, in the order of metrics_registry::message_counts,
+// each with the change kind it counts.
 struct message_family {
+  storage::event_type counts;
   const char* name;
   const char* help;
 };
 constexpr message_family message_families[] = {
-    {"flareq_messages_pushed_total", "Messages pushed to the queue (one per message of a batch)."},
-    {"flareq_messages_delivered_total", "Deliveries: messages leased by a pull."},
-    {"flareq_messages_acked_total", "Messages acknowledged (and so deleted)."},
-    {"flareq_messages_retried_total", "Messages a consumer asked to retry."},
-    {"flareq_messages_dead_lettered_total",
+    {storage::event_type::pushed, "flareq_messages_pushed_total",
+     "Messages pushed to the queue (one per message of a batch)."},
+    {storage::event_type::leased, "flareq_messages_delivered_total",
+     "Deliveries: messages leased by a pull."},
+    {storage::event_type::acked, "flareq_messages_acked_total",
+     "Messages acknowledged (and so deleted)."},
+    {storage::event_type::retried, "flareq_messages_retried_total",
+     "Messages a consumer asked to retry."},
+    {storage::event_type::dead_lettered, "flareq_messages_dead_lettered_total",
      "Messages moved to the dead-letter queue after their last retry."},
-    {"flareq_messages_discarded_total",
+    {storage::event_type::discarded, "flareq_messages_discarded_total",
      "Messages deleted after their last retry, the consumer having no dead-letter queue."},
-    {"flareq_messages_expired_total", "Messages removed by the queue's retention period."},
-    {"flareq_messages_purged_total", "Messages removed by a purge."},
+    {storage::event_type::expired, "flareq_messages_expired_total",
+     "Messages removed by the queue's retention period."},
+    {storage::event_type::purged, "flareq_messages_purged_total", "Messages removed by a purge."},
 };
+
+// The counter a change kind adds to (-1: none).
+static_assert(std::size(message_families) == metrics_registry::message_kinds);
+int message_kind(storage::event_type type) {
+  for (std::size_t k = 0; k < std::size(message_families); ++k) {
+    if (message_families[k].counts == type) return static_cast<int>(k);
+  }
+  return -1;
+}
 
 // A label value as the exposition format writes it.
 std::string escaped(std::string_view value) {

@@ -63,6 +63,9 @@ class metrics_registry {
   // route_labels: the route label of each route index (several routes may
   // share one); one more label, "none", counts requests that matched no route.
   explicit metrics_registry(const std::vector<std::string>& route_labels);
+  // Message counters per queue: pushed, delivered, acked, retried,
+  // dead-lettered, discarded, expired, purged.
+  static constexpr std::size_t message_kinds = 8;
   metrics_registry(const metrics_registry&) = delete;
   metrics_registry& operator=(const metrics_registry&) = delete;
 
@@ -90,9 +93,7 @@ class metrics_registry {
   histogram group_jobs_;
   histogram commit_seconds_;
 
-  // Message counters per (account, queue): pushed, delivered, acked,
-  // retried, dead-lettered, discarded, expired, purged.
-  static constexpr std::size_t message_kinds = 8;
+  // Per (account, queue), in the order message_kinds names.
   using message_counts = std::array<std::uint64_t, message_kinds>;
   mutable std::mutex changes_mutex_;
   std::map<std::pair<std::string, std::string>, message_counts> messages_;  // guarded

@@ -43,6 +43,29 @@ std::future<std::exception_ptr> submit(writer& w, std::function<void(queue_store
   return done;
 }
 
+// Holds the writer in a job of its own until release(), so that the jobs
+// submitted meanwhile wait together and then run as one group.
+class writer_hold {
+ public:
+  explicit writer_hold(writer& w) {
+    std::shared_future<void> gate = go_.get_future().share();
+    held_ = submit(w, [gate, this](queue_store&) {
+      holding_.set_value();
+      gate.wait();
+    });
+    holding_.get_future().wait();
+  }
+  // Lets the held job end; returns how it ended.
+  std::exception_ptr release() {
+    go_.set_value();
+    return held_.get();
+  }
+
+ private:
+  std::promise<void> go_, holding_;
+  std::future<std::exception_ptr> held_;
+};
+
 class writer_test : public ::testing::Test {
  protected:
   writer_test()
@@ -87,13 +110,7 @@ TEST_F(writer_test, a_failed_commit_leaves_no_stale_retention_behind) {
     s.push("acc", id, std::span(&m, 1));
   }).get();
   // One group: the writer is held until the three jobs wait together.
-  std::promise<void> go, holding;
-  std::shared_future<void> gate = go.get_future().share();
-  auto held = submit(w, [gate, &holding](queue_store&) {
-    holding.set_value();
-    gate.wait();
-  });
-  holding.get_future().wait();
+  writer_hold hold(w);
   auto longer = submit(w, [&](queue_store& s) {
     s.update_queue(
         "acc", id, std::nullopt,
@@ -107,8 +124,7 @@ TEST_F(writer_test, a_failed_commit_leaves_no_stale_retention_behind) {
         "INSERT INTO consumers (account_id, queue_id, consumer_id, type, created_us) "
         "VALUES ('acc', 'no-such-queue', 'c', 'http_pull', 0)");
   });
-  go.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold.release(), nullptr);
   EXPECT_NE(longer.get(), nullptr) << "the commit failed";
   look.get();
   broken.get();
@@ -331,20 +347,13 @@ TEST_F(writer_test, only_committed_changes_are_counted) {
   writer w(db, counted, options);
   submit(w, [](queue_store& s) { push_one(s, "first"); }).get();
   // One group of two: the writer is held until both wait together.
-  std::promise<void> go, holding;
-  std::shared_future<void> gate = go.get_future().share();
-  auto held = submit(w, [gate, &holding](queue_store&) {
-    holding.set_value();
-    gate.wait();
-  });
-  holding.get_future().wait();
+  writer_hold hold(w);
   auto kept = submit(w, [](queue_store& s) { push_one(s, "kept"); });
   auto undone = submit(w, [](queue_store& s) {
     push_one(s, "undone");
     throw std::runtime_error("after its push");
   });
-  go.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold.release(), nullptr);
   EXPECT_EQ(kept.get(), nullptr);
   EXPECT_NE(undone.get(), nullptr);
   // A group whose commit fails counts nothing.
