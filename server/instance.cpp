@@ -39,16 +39,22 @@ std::int64_t wal_share(const config& c) {
 
 storage::database open_migrated(const config& c, const logger& log) {
   storage::database_options options;
-  if (c.max_db_bytes != 0) {
-    // SQLite's default page size.
-    options.max_page_count = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096;
-  }
   options.journal_size_limit = wal_share(c) / 2;
   // A file database has a checkpointer thread (below); commits never checkpoint.
   options.auto_checkpoint = c.db == ":memory:";
   storage::database db = storage::database::open(c.db, options);
   try {
     storage::migrate(db);
+    // The cap applies once migrated: a migration may hold a table twice
+    // for a moment (the copy its rebuild makes), and a database the
+    // previous release filled to its limit must still upgrade. (SQLite
+    // keeps the cap at the file's size when the file is larger.) Writes past
+    // it fail with SQLITE_FULL, as on a full disk, until deletes free pages.
+    if (c.max_db_bytes != 0) {
+      // SQLite's default page size.
+      db.exec("PRAGMA max_page_count = " +
+              std::to_string((static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096));
+    }
     // Start on an empty WAL: what a crash left in it goes into the file now.
     if (c.db != ":memory:" && db.checkpoint(SQLITE_CHECKPOINT_TRUNCATE).busy) {
       log.write(log_level::warn,
@@ -84,19 +90,25 @@ storage::writer_options writer_options_of(const config& c, const logger& log,
   return o;
 }
 
-storage::store_options store_options_of(const config& c) {
+storage::store_options store_options_of(const config& c, storage::database& db) {
   storage::store_options o;
   o.lenient = c.lenient;
   o.declared = c.queues;
   o.journal_size = c.journal_size;
   o.count_changes = c.metrics;
   if (c.db != ":memory:") o.snapshot_dir = c.db + ".snapshots";
-  // Pushes stop at two thirds of the file's pages, so that pull (whose leases
-  // grow rows: a whole queue of small messages can be leased), ack and
-  // purge still work on a full database; and when the WAL is past its
-  // share (an outside reader keeps it from restarting).
+  // Pushes stop at a third of the pages the schema leaves (every table
+  // and index holds a page even when empty), so that pull, ack and purge
+  // still work on a full database: a lease grows a small message's row to
+  // about twice its size and writes a journal row, and a whole queue of
+  // them can be leased at once. And when the WAL is past its share (an
+  // outside reader keeps it from restarting).
   if (c.max_db_bytes != 0) {
-    o.push_page_limit = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096 * 2 / 3;
+    auto roots = db.prepare("SELECT count(*) + 1 FROM sqlite_schema WHERE rootpage > 0");
+    roots->step();
+    std::int64_t schema_pages = roots->column_int64(0);
+    std::int64_t file_pages = (static_cast<std::int64_t>(c.max_db_bytes) - wal_share(c)) / 4096;
+    o.push_page_limit = schema_pages + std::max<std::int64_t>(0, file_pages - schema_pages) / 3;
     o.push_wal_limit = wal_share(c);
   }
   return o;
@@ -174,7 +186,7 @@ struct instance::parts {
         log(l),
         listener(c.host, c.port),
         db(open_migrated(c, l)),
-        store(db, clock, random, store_options_of(c)),
+        store(db, clock, random, store_options_of(c, db)),
         faults(c.seed ? *c.seed : seed_from(random)),
         metrics(c.metrics ? std::make_unique<metrics_registry>(app::metric_labels()) : nullptr),
         writer(db, store, writer_options_of(c, l, store, hub, checkpoint_turn, metrics.get())),

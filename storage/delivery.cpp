@@ -65,29 +65,40 @@ void queue_store::expire(const queue_record& queue, std::int64_t now_ms) {
   if (!retention_may_be_due(now_ms)) return;
   std::int64_t retention_ms = queue.settings.message_retention_period * 1000;
   auto q = db_.prepare(
-      "DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND timestamp_ms < ?3 "
-      "RETURNING id, timestamp_ms");
-  q->bind(1, queue.account_id).bind(2, queue.queue_id).bind(3, now_ms - retention_ms);
+      "DELETE FROM messages WHERE qkey = ?1 AND timestamp_ms < ?2 "
+      "RETURNING seq, id_tail, legacy_id, timestamp_ms, size_bytes");
+  q->bind(1, queue.key).bind(2, now_ms - retention_ms);
   std::vector<journal_event> gone;
+  std::int64_t gone_bytes = 0;
   while (q->step()) {
-    gone.push_back({.at_ms = q->column_int64(1) + retention_ms,
+    gone_bytes += q->column_int64(4);
+    gone.push_back({.at_ms = q->column_int64(3) + retention_ms,
                     .type = event_type::expired,
                     .account_id = queue.account_id,
                     .queue_id = queue.queue_id,
-                    .message_id = std::string(q->column_text(0))});
+                    .message_id = rows::read_message_id(*q, 0)});
   }
   q->reset();
+  if (!gone.empty())
+    adjust_backlog(queue.key, -static_cast<std::int64_t>(gone.size()), -gone_bytes);
   for (const journal_event& e : gone) record(e);
+}
+
+void queue_store::adjust_backlog(std::int64_t qkey, std::int64_t count, std::int64_t bytes) {
+  auto q = db_.prepare(
+      "UPDATE queues SET backlog_count = backlog_count + ?2, backlog_bytes = backlog_bytes + ?3 "
+      "WHERE qkey = ?1");
+  q->bind(1, qkey).bind(2, count).bind(3, bytes);
+  q->run();
 }
 
 queue_metrics queue_store::push(std::string_view account_id, std::string_view queue_id,
                                 std::span<const new_message> messages) {
   if (options_.push_page_limit > 0) {
     if (pages_in_use() >= options_.push_page_limit) {
-      throw database_error(
-          SQLITE_FULL,
-          "database or disk is full: pushes stop at two thirds of --max-db-bytes, so "
-          "that pull, ack and purge still work");
+      throw database_error(SQLITE_FULL,
+                           "database or disk is full: pushes stop at a third of --max-db-bytes, so "
+                           "that pull, ack and purge still work");
     }
   }
   if (options_.push_wal_limit > 0) {
@@ -108,23 +119,25 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
         std::min(retention_due_ms_, now_ms + queue.settings.message_retention_period * 1000);
   }
   auto insert = db_.prepare(
-      "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
-      "timestamp_ms, delay_seconds, visible_at_ms, watch) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, iif(?8 > 0, 1, NULL))");
+      "INSERT INTO messages (qkey, id_tail, content_type, body, size_bytes, timestamp_ms, "
+      "delay_seconds, visible_at_ms, watch) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, iif(?7 > 0, 1, NULL))");
+  std::int64_t pushed_bytes = 0;
   for (const new_message& m : messages) {
     std::int64_t delay = m.delay_seconds.value_or(queue.settings.delivery_delay);
-    std::string id = time_ordered_id(now_ms, random_);
-    insert->bind(1, id)
-        .bind(2, account_id)
-        .bind(3, queue_id)
-        .bind(4, to_string(m.type))
-        .bind(5, m.body)
-        .bind(6, message_size(m.body))
-        .bind(7, now_ms)
-        .bind(8, delay)
-        .bind(9, now_ms + delay * 1000);
+    std::int64_t tail = random_id_tail(random_);
+    pushed_bytes += message_size(m.body);
+    insert->bind(1, queue.key)
+        .bind(2, tail)
+        .bind(3, to_string(m.type))
+        .bind(4, m.body)
+        .bind(5, message_size(m.body))
+        .bind(6, now_ms)
+        .bind(7, delay)
+        .bind(8, now_ms + delay * 1000);
     insert->run();
     insert->reset();
+    std::string id = message_id(sqlite3_last_insert_rowid(db_.handle()), tail);
     record({.at_ms = now_ms,
             .type = event_type::pushed,
             .account_id = std::string(account_id),
@@ -133,6 +146,7 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
             .delay_seconds = delay,
             .until_ms = now_ms + delay * 1000});
   }
+  adjust_backlog(queue.key, static_cast<std::int64_t>(messages.size()), pushed_bytes);
   return current_metrics(account_id, queue_id);
 }
 
@@ -144,15 +158,18 @@ queue_metrics queue_store::metrics(std::string_view account_id, std::string_view
 
 queue_metrics queue_store::current_metrics(std::string_view account_id, std::string_view queue_id) {
   auto counts = db_.prepare(
-      "SELECT backlog_count, backlog_bytes FROM queues WHERE account_id = ?1 AND queue_id = ?2");
+      "SELECT backlog_count, backlog_bytes, qkey FROM queues "
+      "WHERE account_id = ?1 AND queue_id = ?2");
   counts->bind(1, account_id).bind(2, queue_id);
   if (!counts->step()) queue_missing(queue_id);
   queue_metrics m;
   m.backlog_count = counts->column_int64(0);
   m.backlog_bytes = counts->column_int64(1);
-  auto oldest =
-      db_.prepare("SELECT min(timestamp_ms) FROM messages WHERE account_id = ?1 AND queue_id = ?2");
-  oldest->bind(1, account_id).bind(2, queue_id);
+  std::int64_t key = counts->column_int64(2);
+  counts->reset();
+  if (m.backlog_count == 0) return m;
+  auto oldest = db_.prepare("SELECT min(timestamp_ms) FROM messages WHERE qkey = ?1");
+  oldest->bind(1, key);
   if (oldest->step() && !oldest->column_is_null(0)) {
     m.oldest_message_timestamp_ms = oldest->column_int64(0);
   }
@@ -162,7 +179,7 @@ queue_metrics queue_store::current_metrics(std::string_view account_id, std::str
 std::vector<message_record> queue_store::messages(std::string_view account_id,
                                                   std::string_view queue_id) {
   auto q = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
-                       " FROM messages WHERE account_id = ?1 AND queue_id = ?2 ORDER BY seq");
+                       " FROM messages WHERE qkey = " FLAREQ_QKEY("?1", "?2") " ORDER BY seq");
   q->bind(1, account_id).bind(2, queue_id);
   std::vector<message_record> out;
   while (q->step()) out.push_back(read_message(*q, account_id, queue_id));
@@ -172,17 +189,21 @@ std::vector<message_record> queue_store::messages(std::string_view account_id,
 void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
                               const std::optional<consumer_record>& consumer) {
   journal_event e{.at_ms = clock_.now_ms(), .type = event_type::discarded};
-  std::int64_t pushed_ms = 0;
+  std::int64_t pushed_ms = 0, from_key = 0, size = 0;
   {
     auto about = db_.prepare(
-        "SELECT id, account_id, queue_id, attempts, timestamp_ms FROM messages WHERE seq = ?1");
+        "SELECT m.seq, m.id_tail, m.legacy_id, q.account_id, q.queue_id, m.attempts, "
+        "m.timestamp_ms, m.qkey, m.size_bytes FROM messages m JOIN queues q USING (qkey) "
+        "WHERE m.seq = ?1");
     about->bind(1, seq);
     if (about->step()) {
-      e.message_id = about->column_text(0);
-      e.account_id = about->column_text(1);
-      e.queue_id = about->column_text(2);
-      e.attempt = about->column_int64(3);
-      pushed_ms = about->column_int64(4);
+      e.message_id = rows::read_message_id(*about, 0);
+      e.account_id = about->column_text(3);
+      e.queue_id = about->column_text(4);
+      e.attempt = about->column_int64(5);
+      pushed_ms = about->column_int64(6);
+      from_key = about->column_int64(7);
+      size = about->column_int64(8);
     }
   }
   std::string dlq = consumer ? consumer->input.dead_letter_queue : std::string();
@@ -201,10 +222,12 @@ void queue_store::dead_letter(std::string_view account_id, std::int64_t seq,
     return;
   }
   auto move = db_.prepare(
-      "UPDATE messages SET queue_id = ?2, attempts = 0, lease_id = NULL, lease_history = '', "
+      "UPDATE messages SET qkey = ?2, attempts = 0, lease_id = NULL, lease_history = '', "
       "visible_at_ms = ?3, watch = NULL WHERE seq = ?1");
-  move->bind(1, seq).bind(2, target->queue_id).bind(3, clock_.now_ms());
+  move->bind(1, seq).bind(2, target->key).bind(3, clock_.now_ms());
   move->run();
+  adjust_backlog(from_key, -1, -size);
+  adjust_backlog(target->key, 1, size);
   e.type = event_type::dead_lettered;
   e.to_queue_id = target->queue_id;
   // The message keeps its age under the dead-letter queue's retention.
@@ -240,8 +263,8 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
 
   pull_result out;
   auto ready = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
-                           " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
-                           "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
+                           " FROM messages WHERE qkey = ?1 AND visible_at_ms <= ?2 "
+                           "ORDER BY visible_at_ms, seq LIMIT ?3");
   auto lease = db_.prepare(
       "UPDATE messages SET attempts = attempts + 1, visible_at_ms = ?2, lease_id = ?3, "
       "lease_history = lease_history || ?3, watch = 2 WHERE seq = ?1");
@@ -249,12 +272,11 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
   // until the batch is full or nothing ready is left.
   while (static_cast<std::int64_t>(out.messages.size()) < batch_size) {
     std::vector<std::pair<message_record, std::int64_t>> found;
-    ready->bind(1, account_id)
-        .bind(2, queue_id)
-        .bind(3, now_ms)
-        .bind(4, batch_size - static_cast<std::int64_t>(out.messages.size()));
+    ready->bind(1, queue.key)
+        .bind(2, now_ms)
+        .bind(3, batch_size - static_cast<std::int64_t>(out.messages.size()));
     while (ready->step())
-      found.emplace_back(read_message(*ready, account_id, queue_id), ready->column_int64(8));
+      found.emplace_back(read_message(*ready, account_id, queue_id), ready->column_int64(0));
     ready->reset();
     if (found.empty()) break;
     for (auto& [message, seq] : found) {
@@ -284,19 +306,33 @@ pull_result queue_store::pull(std::string_view account_id, std::string_view queu
   return out;
 }
 
-std::int64_t queue_store::message_seq_for(std::string_view account_id, std::string_view queue_id,
-                                          std::string_view message_id) {
-  auto q =
-      db_.prepare("SELECT seq FROM messages WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
-  q->bind(1, message_id).bind(2, account_id).bind(3, queue_id);
-  if (!q->step()) return 0;
-  return q->column_int64(0);
+std::int64_t queue_store::message_seq_for(std::int64_t qkey, std::string_view message_id) {
+  std::int64_t seq = 0;
+  if (std::optional<message_id_parts> parts = parse_message_id(message_id)) {
+    auto q = db_.prepare(
+        "SELECT seq FROM messages "
+        "WHERE seq = ?1 AND qkey = ?2 AND id_tail = ?3 AND legacy_id IS NULL");
+    q->bind(1, parts->seq).bind(2, qkey).bind(3, parts->id_tail);
+    if (q->step()) seq = q->column_int64(0);
+    q->reset();
+  }
+  if (seq == 0) {
+    auto q = db_.prepare("SELECT seq FROM messages WHERE legacy_id = ?1 AND qkey = ?2");
+    q->bind(1, message_id).bind(2, qkey);
+    if (q->step()) seq = q->column_int64(0);
+    q->reset();
+  }
+  return seq;
 }
 
 void queue_store::delete_message(std::int64_t seq) {
-  auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1");
+  auto del = db_.prepare("DELETE FROM messages WHERE seq = ?1 RETURNING qkey, size_bytes");
   del->bind(1, seq);
-  del->run();
+  if (!del->step()) return;
+  std::int64_t qkey = del->column_int64(0);
+  std::int64_t size = del->column_int64(1);
+  del->reset();
+  adjust_backlog(qkey, -1, -size);
 }
 
 namespace {
@@ -305,6 +341,7 @@ namespace {
 struct lease_facts {
   std::int64_t seq = 0;  // 0: no such message in the queue
   std::int64_t attempts = 0;
+  std::int64_t size_bytes = 0;
   bool given = false;    // the lease id's nonce is one the message was given
   bool current = false;  // ... and it is the message's unexpired lease
   bool held = false;     // the message has an unexpired lease (this one or another)
@@ -351,8 +388,8 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       "this message was acknowledged or retried earlier in this request";
   std::set<std::string> acked_ids;  // messages this call deleted
   auto lookup = db_.prepare(
-      "SELECT seq, attempts, lease_id, visible_at_ms, lease_history FROM messages "
-      "WHERE id = ?1 AND account_id = ?2 AND queue_id = ?3");
+      "SELECT attempts, lease_id, visible_at_ms, lease_history, size_bytes FROM messages "
+      "WHERE seq = ?1");
   // Resolves a lease id to its message's facts, or adds its warning and
   // returns seq 0.
   auto resolve = [&](const std::string& lease_id) {
@@ -363,16 +400,18 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       return f;
     }
     std::string_view nonce = std::string_view(lease_id).substr(message_id->size() + 1);
-    lookup->bind(1, *message_id).bind(2, account_id).bind(3, queue_id);
-    if (lookup->step()) {
-      f.seq = lookup->column_int64(0);
-      f.attempts = lookup->column_int64(1);
-      bool leased = !lookup->column_is_null(2) && lookup->column_int64(3) > now_ms;
+    std::int64_t seq = message_seq_for(queue.key, *message_id);
+    lookup->bind(1, seq);
+    if (seq != 0 && lookup->step()) {
+      f.seq = seq;
+      f.attempts = lookup->column_int64(0);
+      bool leased = !lookup->column_is_null(1) && lookup->column_int64(2) > now_ms;
       f.held = leased;
-      f.current = leased && lookup->column_text(2) == nonce;
-      std::string_view history = lookup->column_text(4);
+      f.current = leased && lookup->column_text(1) == nonce;
+      std::string_view history = lookup->column_text(3);
       // "*": leased before histories were kept; any well-formed nonce counts.
       f.given = history.starts_with('*') || history_holds(history, nonce);
+      f.size_bytes = lookup->column_int64(4);
     }
     lookup->reset();
     if (f.seq == 0 && acked_ids.contains(*message_id)) {
@@ -385,6 +424,8 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
     }
     return f;
   };
+  auto remove = db_.prepare("DELETE FROM messages WHERE seq = ?1");
+  std::int64_t acked_bytes = 0;
   // Each message counts once, whatever lease ids name it.
   std::set<std::int64_t> done;
   auto first_time = [&](std::int64_t seq, const std::string& lease_id) {
@@ -402,11 +443,16 @@ ack_result queue_store::ack(std::string_view account_id, std::string_view queue_
       continue;
     }
     if (!first_time(f.seq, lease_id)) continue;
-    delete_message(f.seq);
+    remove->bind(1, f.seq);
+    remove->run();
+    remove->reset();
+    acked_bytes += f.size_bytes;
     acked_ids.insert(*lease_message_id(lease_id));
     journal(event_type::acked, lease_id);
     out.ack_count++;
   }
+  // The acknowledged messages leave the backlog counts at once.
+  if (out.ack_count > 0) adjust_backlog(queue.key, -out.ack_count, -acked_bytes);
   const std::optional<consumer_record>& consumer = queue.consumer;
   std::int64_t max_retries =
       consumer ? consumer->input.settings.max_retries.value_or(default_max_retries)
@@ -448,9 +494,9 @@ std::vector<message_record> queue_store::peek(std::string_view account_id,
   std::int64_t now_ms = clock_.now_ms();
   expire(queue, now_ms);
   auto q = db_.prepare("SELECT " FLAREQ_MESSAGE_COLUMNS
-                       " FROM messages WHERE account_id = ?1 AND queue_id = ?2 AND "
-                       "visible_at_ms <= ?3 ORDER BY visible_at_ms, seq LIMIT ?4");
-  q->bind(1, account_id).bind(2, queue_id).bind(3, now_ms).bind(4, batch_size);
+                       " FROM messages WHERE qkey = ?1 AND visible_at_ms <= ?2 "
+                       "ORDER BY visible_at_ms, seq LIMIT ?3");
+  q->bind(1, queue.key).bind(2, now_ms).bind(3, batch_size);
   std::vector<message_record> out;
   while (q->step()) out.push_back(read_message(*q, account_id, queue_id));
   return out;
@@ -459,7 +505,8 @@ std::vector<message_record> queue_store::peek(std::string_view account_id,
 purge_refs_result queue_store::purge_messages(std::string_view account_id,
                                               std::string_view queue_id,
                                               const std::vector<std::string>& refs) {
-  expire(require_queue(account_id, queue_id), clock_.now_ms());
+  queue_record queue = require_queue(account_id, queue_id);
+  expire(queue, clock_.now_ms());
   purge_refs_result out;
   for (const std::string& ref : refs) {
     std::optional<std::string> message_id = ref_message_id(ref);
@@ -467,7 +514,7 @@ purge_refs_result queue_store::purge_messages(std::string_view account_id,
       out.warnings.emplace_back(ref, "malformed ref");
       continue;
     }
-    std::int64_t seq = message_seq_for(account_id, queue_id, *message_id);
+    std::int64_t seq = message_seq_for(queue.key, *message_id);
     if (seq == 0) {
       out.warnings.emplace_back(ref, "no such message in this queue");
     } else {

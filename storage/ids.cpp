@@ -49,21 +49,56 @@ std::string hex_id(random_source& random) {
   return id;
 }
 
-std::string time_ordered_id(std::int64_t now_ms, random_source& random) {
+namespace {
+
+// An odd constant (2^64 / the golden ratio): multiplying by it spreads the
+// tail's bits over the whole word, so the two halves of an id differ.
+constexpr std::uint64_t id_mix = 0x9e3779b97f4a7c15ULL;
+
+void put_hex16(std::uint64_t v, char* out) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::array<std::uint8_t, 10> bytes{};
+  for (int i = 15; i >= 0; --i) {
+    out[i] = digits[v & 0x0f];
+    v >>= 4;
+  }
+}
+
+std::optional<std::uint64_t> read_hex16(std::string_view s) {
+  std::uint64_t v = 0;
+  for (char c : s) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+std::int64_t random_id_tail(random_source& random) {
+  std::array<std::uint8_t, 8> bytes{};
   random.fill(bytes);
+  std::uint64_t v = 0;
+  for (std::uint8_t b : bytes) v = (v << 8) | b;
+  return static_cast<std::int64_t>(v);
+}
+
+std::string message_id(std::int64_t seq, std::int64_t id_tail) {
+  auto tail = static_cast<std::uint64_t>(id_tail);
   std::string id(32, '0');
-  auto ms = static_cast<std::uint64_t>(now_ms);
-  for (int i = 11; i >= 0; --i) {
-    id[static_cast<std::size_t>(i)] = digits[ms & 0x0f];
-    ms >>= 4;
-  }
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    id[12 + 2 * i] = digits[bytes[i] >> 4];
-    id[12 + 2 * i + 1] = digits[bytes[i] & 0x0f];
-  }
+  put_hex16(static_cast<std::uint64_t>(seq) ^ (tail * id_mix), id.data());
+  put_hex16(tail, id.data() + 16);
   return id;
+}
+
+std::optional<message_id_parts> parse_message_id(std::string_view id) {
+  if (id.size() != 32) return std::nullopt;
+  std::optional<std::uint64_t> head = read_hex16(id.substr(0, 16));
+  std::optional<std::uint64_t> tail = read_hex16(id.substr(16));
+  if (!head || !tail) return std::nullopt;
+  auto seq = static_cast<std::int64_t>(*head ^ (*tail * id_mix));
+  if (seq <= 0) return std::nullopt;
+  return message_id_parts{seq, static_cast<std::int64_t>(*tail)};
 }
 
 std::string format_rfc3339_us(std::int64_t us) {

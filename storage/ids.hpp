@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace flareq::storage {
 
@@ -38,10 +40,20 @@ class seeded_random final : public random_source {
 // Returns 32 lowercase hex characters made from 16 random bytes.
 std::string hex_id(random_source& random);
 
-// Returns 32 lowercase hex characters: the time in milliseconds (12), then
-// 10 random bytes (20). Ids made later sort later, so an index on them grows
-// at its end instead of touching a random page per insert.
-std::string time_ordered_id(std::int64_t now_ms, random_source& random);
+// A message's id is not stored: it is made from the message's seq (its
+// row) and a random tail kept beside it, 16 hex digits each: the first half
+// is seq mixed with the tail (so that ids look random), the second the tail.
+// Finding a message by id is then a lookup of its seq, with no index on ids.
+std::int64_t random_id_tail(random_source& random);
+std::string message_id(std::int64_t seq, std::int64_t id_tail);
+
+// The seq and tail a message id was made from; nullopt when id is not 32
+// lowercase hex digits or names no possible seq (one that is not positive).
+struct message_id_parts {
+  std::int64_t seq = 0;
+  std::int64_t id_tail = 0;
+};
+std::optional<message_id_parts> parse_message_id(std::string_view id);
 
 // Formats microseconds since the epoch as "2026-11-29T19:45:52.123456Z".
 std::string format_rfc3339_us(std::int64_t us);

@@ -117,22 +117,22 @@ void queue_store::record(const journal_event& e) {
 void queue_store::sweep_due() {
   std::int64_t now_ms = clock_.now_ms();
   auto due = db_.prepare(
-      "SELECT seq, id, account_id, queue_id, watch, lease_id, attempts, visible_at_ms "
-      "FROM messages WHERE watch IS NOT NULL AND visible_at_ms <= ?1 "
-      "ORDER BY visible_at_ms, seq");
+      "SELECT m.seq, m.id_tail, m.legacy_id, q.account_id, q.queue_id, m.watch, m.lease_id, "
+      "m.attempts, m.visible_at_ms FROM messages m JOIN queues q USING (qkey) "
+      "WHERE m.watch IS NOT NULL AND m.visible_at_ms <= ?1 ORDER BY m.visible_at_ms, m.seq");
   due->bind(1, now_ms);
   std::vector<std::pair<std::int64_t, journal_event>> found;
   while (due->step()) {
     journal_event e;
-    e.at_ms = due->column_int64(7);
-    e.account_id = due->column_text(2);
-    e.queue_id = due->column_text(3);
-    e.message_id = due->column_text(1);
-    if (due->column_int64(4) == 2) {
+    e.at_ms = due->column_int64(8);
+    e.account_id = due->column_text(3);
+    e.queue_id = due->column_text(4);
+    e.message_id = rows::read_message_id(*due, 0);
+    if (due->column_int64(5) == 2) {
       e.type = event_type::lease_expired;
-      if (!due->column_is_null(5))
-        e.lease_id = e.message_id + "." + std::string(due->column_text(5));
-      e.attempt = due->column_int64(6);
+      if (!due->column_is_null(6))
+        e.lease_id = e.message_id + "." + std::string(due->column_text(6));
+      e.attempt = due->column_int64(7);
     } else {
       e.type = event_type::ready;
     }
@@ -153,8 +153,8 @@ namespace {
 
 // When a queue's oldest message passes its retention period.
 constexpr std::string_view oldest_due =
-    "(SELECT min(timestamp_ms) FROM messages m WHERE m.account_id = q.account_id AND "
-    "m.queue_id = q.queue_id) + q.message_retention_period * 1000";
+    "(SELECT min(timestamp_ms) FROM messages m WHERE m.qkey = q.qkey) + "
+    "q.message_retention_period * 1000";
 
 }  // namespace
 
@@ -180,7 +180,7 @@ std::int64_t queue_store::sweep() {
     std::vector<queue_record> due;
     {
       auto q = db_.prepare(
-          "SELECT account_id, queue_id, message_retention_period FROM queues q "
+          "SELECT account_id, queue_id, message_retention_period, qkey FROM queues q "
           "WHERE backlog_count > 0 AND " +
           std::string(oldest_due) + " < ?1");
       q->bind(1, now_ms);
@@ -189,6 +189,7 @@ std::int64_t queue_store::sweep() {
         r.account_id = q->column_text(0);
         r.queue_id = q->column_text(1);
         r.settings.message_retention_period = q->column_int64(2);
+        r.key = q->column_int64(3);
         due.push_back(std::move(r));
       }
     }

@@ -84,8 +84,9 @@ queue_record queue_store::insert_queue(std::string_view account_id, std::string_
   std::int64_t now = clock_.now_us();
   auto q = db_.prepare(
       "INSERT INTO queues (account_id, queue_id, queue_name, created_us, modified_us, "
-      "delivery_delay, delivery_paused, message_retention_period) "
-      "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)");
+      "delivery_delay, delivery_paused, message_retention_period, qkey) "
+      "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, (SELECT coalesce(max(qkey), 0) + 1 FROM queues)) "
+      "RETURNING qkey");
   q->bind(1, account_id)
       .bind(2, queue_id)
       .bind(3, name)
@@ -93,7 +94,9 @@ queue_record queue_store::insert_queue(std::string_view account_id, std::string_
       .bind(5, settings.delivery_delay)
       .bind(6, settings.delivery_paused ? 1 : 0)
       .bind(7, settings.message_retention_period);
-  q->run();
+  q->step();
+  std::int64_t key = q->column_int64(0);
+  q->reset();
   record({.at_ms = clock_.now_ms(),
           .type = event_type::queue_created,
           .account_id = std::string(account_id),
@@ -102,6 +105,7 @@ queue_record queue_store::insert_queue(std::string_view account_id, std::string_
   queue_record r;
   r.account_id = account_id;
   r.queue_id = queue_id;
+  r.key = key;
   r.queue_name = name;
   r.created_us = now;
   r.modified_us = now;
@@ -266,14 +270,20 @@ void queue_store::delete_queue(std::string_view account_id, std::string_view que
 
 queue_record queue_store::purge_queue(std::string_view account_id, std::string_view queue_id) {
   require_queue(account_id, queue_id);
-  auto del = db_.prepare("DELETE FROM messages WHERE account_id = ?1 AND queue_id = ?2");
+  auto del = db_.prepare("DELETE FROM messages WHERE qkey = " FLAREQ_QKEY("?1", "?2"));
   del->bind(1, account_id).bind(2, queue_id);
   del->run();
+  std::int64_t deleted = db_.changes();
+  auto empty = db_.prepare(
+      "UPDATE queues SET backlog_count = 0, backlog_bytes = 0 "
+      "WHERE account_id = ?1 AND queue_id = ?2");
+  empty->bind(1, account_id).bind(2, queue_id);
+  empty->run();
   record({.at_ms = clock_.now_ms(),
           .type = event_type::purged,
           .account_id = std::string(account_id),
           .queue_id = std::string(queue_id),
-          .count = db_.changes()});
+          .count = deleted});
   auto mark = db_.prepare(
       "UPDATE queues SET purge_started_us = ?3 WHERE account_id = ?1 AND queue_id = ?2");
   mark->bind(1, account_id).bind(2, queue_id).bind(3, clock_.now_us());
@@ -313,9 +323,10 @@ std::vector<queue_backlog> queue_store::backlogs() {
   // messages, not the backlog. The states as inspect_messages() tells them:
   // ready once visible; else leased while a lease holds it, delayed otherwise.
   std::vector<queue_backlog> out;
+  std::vector<std::int64_t> keys;  // each queue's qkey
   {
     auto q = db_.prepare(
-        "SELECT account_id, queue_id, backlog_count, backlog_bytes FROM queues "
+        "SELECT account_id, queue_id, backlog_count, backlog_bytes, qkey FROM queues "
         "ORDER BY account_id, queue_id");
     while (q->step()) {
       queue_backlog b;
@@ -323,15 +334,17 @@ std::vector<queue_backlog> queue_store::backlogs() {
       b.queue_id = q->column_text(1);
       b.ready_count = q->column_int64(2);
       b.ready_bytes = q->column_int64(3);
+      keys.push_back(q->column_int64(4));
       out.push_back(std::move(b));
     }
   }
   std::int64_t now_ms = clock_.now_ms();
-  for (queue_backlog& b : out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    queue_backlog& b = out[i];
     auto hidden = db_.prepare(
         "SELECT lease_id IS NOT NULL, count(*), coalesce(sum(size_bytes), 0) FROM messages "
-        "WHERE account_id = ?1 AND queue_id = ?2 AND visible_at_ms > ?3 GROUP BY 1");
-    hidden->bind(1, b.account_id).bind(2, b.queue_id).bind(3, now_ms);
+        "WHERE qkey = ?1 AND visible_at_ms > ?2 GROUP BY 1");
+    hidden->bind(1, keys[i]).bind(2, now_ms);
     while (hidden->step()) {
       bool leased = hidden->column_int64(0) != 0;
       (leased ? b.leased_count : b.delayed_count) = hidden->column_int64(1);
@@ -339,9 +352,8 @@ std::vector<queue_backlog> queue_store::backlogs() {
     }
     b.ready_count -= b.delayed_count + b.leased_count;
     b.ready_bytes -= b.delayed_bytes + b.leased_bytes;
-    auto oldest = db_.prepare(
-        "SELECT min(timestamp_ms) FROM messages WHERE account_id = ?1 AND queue_id = ?2");
-    oldest->bind(1, b.account_id).bind(2, b.queue_id);
+    auto oldest = db_.prepare("SELECT min(timestamp_ms) FROM messages WHERE qkey = ?1");
+    oldest->bind(1, keys[i]);
     if (oldest->step() && !oldest->column_is_null(0))
       b.oldest_timestamp_ms = oldest->column_int64(0);
   }
@@ -370,7 +382,7 @@ message_page queue_store::inspect_messages(std::string_view account_id, std::str
   message_page out;
   out.total_count = metrics(account_id, queue_id).backlog_count;
   // The states as below: ready once visible; else leased or delayed.
-  std::string where = "account_id = ?1 AND queue_id = ?2";
+  std::string where = "qkey = " FLAREQ_QKEY("?1", "?2");
   if (only == message_state::ready) where += " AND visible_at_ms <= ?5";
   if (only == message_state::delayed) where += " AND visible_at_ms > ?5 AND lease_id IS NULL";
   if (only == message_state::leased) where += " AND visible_at_ms > ?5 AND lease_id IS NOT NULL";
@@ -388,9 +400,9 @@ message_page queue_store::inspect_messages(std::string_view account_id, std::str
   if (only) q->bind(5, now_ms);
   while (q->step()) {
     message_record m = read_message(*q, account_id, queue_id);
-    message_state state = m.visible_at_ms <= now_ms ? message_state::ready
-                          : q->column_int64(9) != 0 ? message_state::leased
-                                                    : message_state::delayed;
+    message_state state = m.visible_at_ms <= now_ms  ? message_state::ready
+                          : q->column_int64(10) != 0 ? message_state::leased
+                                                     : message_state::delayed;
     out.messages.push_back({std::move(m), state});
   }
   return out;

@@ -130,6 +130,7 @@ struct consumer_record {
 struct queue_record {
   std::string account_id;
   std::string queue_id;
+  std::int64_t key = 0;  // the queue's number in storage (messages.qkey)
   std::string queue_name;
   std::int64_t created_us = 0;
   std::int64_t modified_us = 0;
@@ -542,10 +543,16 @@ class queue_store {
   // Moves a message past its retries to the dead-letter queue, or deletes it.
   void dead_letter(std::string_view account_id, std::int64_t seq,
                    const std::optional<consumer_record>& consumer);
-  // The seq of the queue's message of that id, or 0 when there is none.
-  std::int64_t message_seq_for(std::string_view account_id, std::string_view queue_id,
-                               std::string_view message_id);
+  // The seq of the message of that id in the queue numbered qkey, or 0
+  // when there is none: a read by the seq the id names, or, for a message
+  // stored before ids were made, by its legacy_id.
+  std::int64_t message_seq_for(std::int64_t qkey, std::string_view message_id);
+  // Deletes the message, and takes it off its queue's backlog counts.
   void delete_message(std::int64_t seq);
+  // Adds count messages of bytes in all to the queue's backlog counts
+  // (negative: takes them off). Every change to messages calls it: no
+  // trigger keeps the counts.
+  void adjust_backlog(std::int64_t qkey, std::int64_t count, std::int64_t bytes);
   // Throws destination_not_found unless the account has the queue (a
   // declared one is created).
   void require_destination(std::string_view account_id, std::string_view queue_id);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "storage/database.hpp"
+#include "storage/ids.hpp"
 #include "storage/queue_store.hpp"
 
 namespace flareq::storage::rows {
@@ -21,10 +22,14 @@ namespace flareq::storage::rows {
 // made at compile time ("SELECT " FLAREQ_QUEUE_COLUMNS " FROM queues ...").
 #define FLAREQ_QUEUE_COLUMNS                                                    \
   "account_id, queue_id, queue_name, created_us, modified_us, delivery_delay, " \
-  "delivery_paused, message_retention_period"
-#define FLAREQ_MESSAGE_COLUMNS                                                                 \
-  "id, content_type, body, size_bytes, timestamp_ms, delay_seconds, visible_at_ms, attempts, " \
-  "seq"
+  "delivery_paused, message_retention_period, qkey"
+#define FLAREQ_MESSAGE_COLUMNS                                                             \
+  "seq, id_tail, legacy_id, content_type, body, size_bytes, timestamp_ms, delay_seconds, " \
+  "visible_at_ms, attempts"
+// A queue's number (messages.qkey) from its account and queue ids, as a
+// scalar subquery evaluated once per statement: FLAREQ_QKEY("?1", "?2").
+#define FLAREQ_QKEY(account, queue) \
+  "(SELECT qkey FROM queues WHERE account_id = " account " AND queue_id = " queue ")"
 
 inline queue_record read_queue(statement& s) {
   queue_record q;
@@ -36,22 +41,30 @@ inline queue_record read_queue(statement& s) {
   q.settings.delivery_delay = s.column_int64(5);
   q.settings.delivery_paused = s.column_int64(6) != 0;
   q.settings.message_retention_period = s.column_int64(7);
+  q.key = s.column_int64(8);
   return q;
 }
 
+// A message's id from its seq, id_tail and legacy_id columns at first..first+2.
+inline std::string read_message_id(statement& s, int first) {
+  if (!s.column_is_null(first + 2)) return std::string(s.column_text(first + 2));
+  return message_id(s.column_int64(first), s.column_int64(first + 1));
+}
+
+// Reads FLAREQ_MESSAGE_COLUMNS (seq is column 0).
 inline message_record read_message(statement& s, std::string_view account_id,
                                    std::string_view queue_id) {
   message_record r;
-  r.id = s.column_text(0);
+  r.id = read_message_id(s, 0);
   r.account_id = account_id;
   r.queue_id = queue_id;
-  r.type = s.column_text(1) == "text" ? content_type::text : content_type::json;
-  r.body = s.column_text(2);
-  r.size_bytes = s.column_int64(3);
-  r.timestamp_ms = s.column_int64(4);
-  r.delay_seconds = s.column_int64(5);
-  r.visible_at_ms = s.column_int64(6);
-  r.attempts = s.column_int64(7);
+  r.type = s.column_text(3) == "text" ? content_type::text : content_type::json;
+  r.body = s.column_text(4);
+  r.size_bytes = s.column_int64(5);
+  r.timestamp_ms = s.column_int64(6);
+  r.delay_seconds = s.column_int64(7);
+  r.visible_at_ms = s.column_int64(8);
+  r.attempts = s.column_int64(9);
   return r;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "storage/database.hpp"
+#include "storage/ids.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -122,10 +123,10 @@ TEST(crash, sigkill_at_random_moments_loses_and_resurrects_nothing) {
     ASSERT_TRUE(check->step());
     EXPECT_EQ(check->column_text(0), "ok") << "round " << round;
     std::set<std::string> stored_bodies, stored_ids;
-    auto rows = db.prepare("SELECT id, body FROM messages");
+    auto rows = db.prepare("SELECT seq, id_tail, body FROM messages");
     while (rows->step()) {
-      stored_ids.emplace(rows->column_text(0));
-      stored_bodies.emplace(rows->column_text(1));
+      stored_ids.emplace(storage::message_id(rows->column_int64(0), rows->column_int64(1)));
+      stored_bodies.emplace(rows->column_text(2));
     }
     std::lock_guard lock(book.mutex);
     lost = 0;

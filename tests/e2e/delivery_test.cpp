@@ -441,7 +441,7 @@ TEST_F(delivery, metrics_agree_with_the_stored_data) {
     storage::database db = storage::database::open(server.db_path());
     auto rows = db.prepare(
         "SELECT count(*), coalesce(sum(size_bytes), 0), coalesce(min(timestamp_ms), 0) "
-        "FROM messages WHERE account_id = 'acc' AND queue_id = ?1");
+        "FROM messages JOIN queues USING (qkey) WHERE account_id = 'acc' AND queue_id = ?1");
     rows->bind(1, queue_id);
     ASSERT_TRUE(rows->step());
     EXPECT_EQ(metrics.at("backlog_count"), rows->column_int64(0)) << queue_id;

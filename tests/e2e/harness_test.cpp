@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "storage/database.hpp"
+#include "storage/migrate.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -399,26 +400,47 @@ TEST_F(harness, a_missing_damaged_or_badly_named_snapshot_changes_nothing) {
 
 TEST_F(harness, a_snapshot_of_an_older_schema_is_migrated_on_restore) {
   std::string q = queue("old");
-  ok("POST", base + "/" + q + "/messages", R"({"body":"from-v4","content_type":"text"})");
   ok("POST", "/_flareq/snapshots", R"({"name":"v4"})");
-  // Made into what schema version 4 wrote: no journal, no due-time column.
+  // Made into what schema version 4 wrote: the schema of migrations 1-4 (no
+  // journal, text-keyed messages with their ids stored), holding the queue
+  // its pull consumer, and one message that was pulled once.
+  const std::string old_id = "0123456789abcdef0123456789abcdef";
+  std::filesystem::remove(server.db_path() + ".snapshots/v4.db");
   {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open((server.db_path() + ".snapshots/v4.db").c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw,
-                           "DROP INDEX messages_watch; ALTER TABLE messages DROP COLUMN watch; "
-                           "DROP TABLE events; PRAGMA user_version = 4;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(raw);
-    sqlite3_close(raw);
+    storage::database v4 = storage::database::open(server.db_path() + ".snapshots/v4.db");
+    for (const storage::migration& m : storage::embedded_migrations()) {
+      if (m.version <= 4) v4.exec(m.sql);
+    }
+    v4.exec(
+        "INSERT INTO queues (account_id, queue_id, queue_name, created_us, modified_us) "
+        "VALUES ('acc', '" +
+        q + "', 'old', 1, 1)");
+    v4.exec(
+        "INSERT INTO consumers (account_id, queue_id, consumer_id, type, created_us) "
+        "VALUES ('acc', '" +
+        q + "', 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0', 'http_pull', 1)");
+    v4.exec(
+        "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
+        "timestamp_ms, delay_seconds, visible_at_ms, attempts) VALUES ('" +
+        old_id + "', 'acc', '" + q + "', 'text', 'from-v4', 7, 1795981552000, 0, 0, 1)");
+    v4.exec(
+        "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE; PRAGMA user_version = 4");
   }
-  ok("POST", base + "/" + q + "/purge", R"({"delete_messages_permanently":true})");
   EXPECT_EQ(backlog(q), 0);
   ok("POST", "/_flareq/snapshots/v4/restore", "");
+  EXPECT_EQ(backlog(q), 1);
   auto got = pull(q);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].at("body"), "from-v4");
+  EXPECT_EQ(got[0].at("id").as_string(), old_id);
+  EXPECT_EQ(got[0].at("attempts"), 2);
+  // The message keeps its id, and its lease acknowledges it.
+  std::string lease(got[0].at("lease_id").as_string());
+  EXPECT_EQ(lease.substr(0, 33), old_id + ".");
+  auto acked =
+      ok("POST", base + "/" + q + "/messages/ack", R"({"acks":[{"lease_id":")" + lease + R"("}]})");
+  EXPECT_EQ(acked.at("ackCount"), 1);
+  EXPECT_EQ(backlog(q), 0);
 }
 
 class memory_harness : public harness {

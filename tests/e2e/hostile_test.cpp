@@ -65,8 +65,8 @@ std::string outcome(const std::string& answer) {
 std::string fingerprint(const std::string& db_path) {
   storage::database db = storage::database::open(db_path);
   auto q = db.prepare(
-      "SELECT count(*), coalesce(sum(size_bytes), 0), coalesce(group_concat(id), '') FROM "
-      "messages");
+      "SELECT count(*), coalesce(sum(size_bytes), 0), coalesce(group_concat(seq || ':' || "
+      "id_tail), '') FROM messages");
   q->step();
   auto queues = db.prepare("SELECT count(*) FROM queues");
   queues->step();

@@ -450,7 +450,9 @@ TEST(push_e2e, every_acknowledged_push_is_in_the_database_file) {
   ASSERT_EQ(acknowledged.size(), 400u);
   server.stop();
   storage::database db = storage::database::open(server.db_path());
-  auto q = db.prepare("SELECT body FROM messages WHERE account_id = 'acc' AND queue_id = 'd'");
+  auto q = db.prepare(
+      "SELECT body FROM messages JOIN queues USING (qkey) WHERE account_id = 'acc' AND "
+      "queue_id = 'd'");
   std::set<std::string> stored;
   while (q->step()) stored.insert(std::string(q->column_text(0)));
   EXPECT_EQ(stored, acknowledged);

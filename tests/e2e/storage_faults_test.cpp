@@ -3,10 +3,14 @@
 // cannot be used stops start-up with exit code 2 and is left untouched.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/value.hpp>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "storage/database.hpp"
+#include "storage/migrate.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -18,9 +22,11 @@ namespace {
 const std::string base = "/client/v4/accounts/acc/queues";
 
 TEST(storage_faults, full_database_refuses_writes_keeps_reads_and_recovers) {
+  // Room for a handful of 20 KB messages: pushes stop at a third of what
+  // the schema leaves of the file's share.
   test_server server([](config& c) {
     c.lenient = true;
-    c.max_db_bytes = 512 * 1024;
+    c.max_db_bytes = 1024 * 1024;
   });
   http_client client(server.port());
   std::string body = R"({"content_type":"text","body":")" + std::string(20'000, 'f') + "\"}";
@@ -103,6 +109,107 @@ TEST(storage_faults, a_full_database_can_still_be_pulled_and_acked) {
     leased += n;
   }
   EXPECT_EQ(leased, stored - 300);
+}
+
+// The smallest messages grow the most when leased (a lease nonce and its
+// history in the row, a due-time index entry, a journal row): at every cap,
+// a database that refuses pushes can still lease all it holds at once, and
+// acknowledge it all.
+TEST(storage_faults, every_message_of_a_full_database_can_be_leased_at_once) {
+  for (std::size_t cap :
+       {std::size_t{256 * 1024}, std::size_t{1024 * 1024}, std::size_t{4 * 1024 * 1024}}) {
+    SCOPED_TRACE("cap " + std::to_string(cap));
+    test_server server([cap](config& c) {
+      c.lenient = true;
+      c.max_db_bytes = cap;
+    });
+    http_client client(server.port());
+    std::string batch = R"({"messages":[)";
+    for (int i = 0; i < 10; ++i)
+      batch += std::string(i ? "," : "") + R"({"body":"m","content_type":"text"})";
+    batch += "]}";
+    int stored = 0;
+    for (;;) {
+      auto r = client.post(base + "/one/messages/batch", batch);
+      if (r.status != 200) {
+        ASSERT_EQ(r.status, 500u) << r.body;
+        break;
+      }
+      stored += 10;
+    }
+    ASSERT_GT(stored, 100);
+    std::vector<std::string> leases;
+    for (;;) {
+      auto pulled = client.post(base + "/one/messages/pull",
+                                R"({"batch_size":100,"visibility_timeout_ms":600000})");
+      ASSERT_EQ(pulled.status, 200u) << "after " << leases.size() << " leases: " << pulled.body;
+      boost::json::value result = pulled.json();
+      const auto& messages = result.at("result").at("messages").as_array();
+      if (messages.empty()) break;
+      for (const auto& m : messages) leases.emplace_back(m.at("lease_id").as_string());
+    }
+    EXPECT_EQ(static_cast<int>(leases.size()), stored);
+    for (std::size_t i = 0; i < leases.size(); i += 100) {
+      std::string acks;
+      for (std::size_t j = i; j < std::min(leases.size(), i + 100); ++j) {
+        acks += std::string(acks.empty() ? "" : ",") + R"({"lease_id":")" + leases[j] + R"("})";
+      }
+      auto acked = client.post(base + "/one/messages/ack", "{\"acks\":[" + acks + "]}");
+      ASSERT_EQ(acked.status, 200u) << acked.body;
+    }
+    EXPECT_EQ(client.request("GET", base + "/one/metrics").json().at("result").at("backlog_count"),
+              0);
+  }
+}
+
+// An upgrade rebuilds the messages table, holding it twice for a moment: a
+// database that the previous schema filled to its push limit under the cap
+// still starts, with every message.
+TEST(storage_faults, a_full_database_of_an_older_schema_upgrades_under_its_cap) {
+  temp_dir dir;
+  const std::string path = dir.file("old.db");
+  constexpr std::size_t cap = 1024 * 1024;  // the file's share: 768 KiB, 192 pages
+  std::int64_t stored = 0;
+  {
+    storage::database old = storage::database::open(path);
+    for (const storage::migration& m : storage::embedded_migrations()) {
+      if (m.version <= 5) old.exec(m.sql);
+    }
+    old.exec("PRAGMA user_version = 5");
+    old.exec(
+        "INSERT INTO queues (account_id, queue_id, queue_name, created_us, modified_us) "
+        "VALUES ('acc', 'full', 'full', 1, 1)");
+    // Two thirds of the pages in use: where schema 5's pushes stopped.
+    auto pages = old.prepare("SELECT page_count FROM pragma_page_count()");
+    for (;;) {
+      pages->step();
+      std::int64_t in_use = pages->column_int64(0);
+      pages->reset();
+      if (in_use >= 192 * 2 / 3) break;
+      old.exec("BEGIN");
+      for (int i = 0; i < 20; ++i, ++stored) {
+        old.exec(
+            "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
+            "timestamp_ms, delay_seconds, visible_at_ms) VALUES (printf('%032x', " +
+            std::to_string(stored + 1) + "), 'acc', 'full', 'text', '" + std::string(100, 'x') +
+            "', 100, 1795981552000, 0, 0)");
+      }
+      old.exec("COMMIT");
+    }
+    old.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  ASSERT_GT(stored, 500);
+  test_server server([&](config& c) {
+    c.db = path;
+    c.lenient = true;
+    c.max_db_bytes = cap;
+  });
+  http_client client(server.port());
+  EXPECT_EQ(client.request("GET", base + "/full/metrics").json().at("result").at("backlog_count"),
+            stored);
+  auto pulled = client.post(base + "/full/messages/pull", R"({"batch_size":100})");
+  ASSERT_EQ(pulled.status, 200u) << pulled.body;
+  EXPECT_EQ(pulled.json().at("result").at("messages").as_array().size(), 100u);
 }
 
 TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <regex>
 #include <set>
 
@@ -28,17 +29,38 @@ TEST(ids_test, seeded_random_repeats) {
   EXPECT_NE(first, hex_id(a));
 }
 
-TEST(ids_test, time_ordered_ids_sort_by_time) {
+TEST(ids_test, message_ids_name_their_seq_and_tail_and_look_random) {
   seeded_random random(5);
-  std::string a = time_ordered_id(1'795'981'552'123, random);
-  std::string b = time_ordered_id(1'795'981'552'124, random);
-  std::string c = time_ordered_id(1'795'981'552'124, random);
-  for (const auto& id : {a, b, c}) {
+  for (std::int64_t seq : {std::int64_t{1}, std::int64_t{2}, std::int64_t{1'000'000},
+                           std::numeric_limits<std::int64_t>::max()}) {
+    std::int64_t tail = random_id_tail(random);
+    std::string id = message_id(seq, tail);
     EXPECT_TRUE(std::regex_match(id, std::regex("^[0-9a-f]{32}$"))) << id;
+    auto parts = parse_message_id(id);
+    ASSERT_TRUE(parts.has_value()) << id;
+    EXPECT_EQ(parts->seq, seq);
+    EXPECT_EQ(parts->id_tail, tail);
+    // The two halves differ in many places, not in the seq's few low bits.
+    int same = 0;
+    for (std::size_t i = 0; i < 16; ++i) same += id[i] == id[16 + i] ? 1 : 0;
+    EXPECT_LT(same, 8) << id;
   }
-  EXPECT_LT(a, b);
-  EXPECT_NE(b, c);
-  EXPECT_EQ(a.substr(0, 12), "01a228d7a9fb");  // 1795981552123 in hex
+  // Neighbouring seqs with the same tail give unrelated-looking first halves
+  // only in their low digits; different tails give different ids.
+  EXPECT_NE(message_id(1, 7), message_id(1, 8));
+  EXPECT_NE(message_id(1, 7), message_id(2, 7));
+}
+
+TEST(ids_test, message_ids_that_name_no_seq_are_refused) {
+  EXPECT_FALSE(parse_message_id(""));
+  EXPECT_FALSE(parse_message_id(std::string(31, 'a')));
+  EXPECT_FALSE(parse_message_id(std::string(33, 'a')));
+  EXPECT_FALSE(parse_message_id(std::string(32, 'A')));  // lowercase only
+  EXPECT_FALSE(parse_message_id(std::string(31, '0') + "g"));
+  // seq 0 and negative seqs name no message.
+  std::string zero = message_id(0, 42);
+  EXPECT_FALSE(parse_message_id(zero)) << zero;
+  EXPECT_FALSE(parse_message_id(message_id(-5, 42)));
 }
 
 TEST(ids_test, rfc3339_with_microseconds) {

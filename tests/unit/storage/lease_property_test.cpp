@@ -235,6 +235,7 @@ void run_once(std::uint64_t seed, int ops) {
     }
     queue_metrics metrics = store.metrics("acc", queue);
     ASSERT_EQ(metrics.backlog_count, static_cast<std::int64_t>(expected.messages.size()));
+    ASSERT_EQ(metrics.backlog_bytes, metrics.backlog_count);  // every body is "m"
   }
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <random>
 #include <vector>
 
 #include "storage/clock.hpp"
@@ -38,6 +39,112 @@ class queue_store_test : public ::testing::Test {
   seeded_random random;
   std::unique_ptr<queue_store> store;
 };
+
+// No trigger keeps the backlog counts: the store changes them beside every
+// change to messages. Whatever mix of pushes, pulls, acks, retries,
+// dead-lettering, purges, retention and queue deletions happens, each
+// queue's counts equal its stored rows.
+TEST_F(queue_store_test, backlog_counts_always_equal_the_stored_rows) {
+  std::mt19937_64 rng(20261130);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  const std::vector<std::string> queues = {"a", "b", "a-dlq"};
+  // Each queue's id by name, made (with a short retention) when missing;
+  // "a" has a pull consumer that dead-letters to "a-dlq" after one retry.
+  auto id_of = [&](const std::string& name) {
+    queue_page found = store->list_queues("acc", {name}, 1, 10);
+    if (!found.queues.empty()) return found.queues[0].queue_id;
+    queue_settings short_retention;
+    short_retention.message_retention_period = 60;
+    std::string id = store->create_queue("acc", name, short_retention).queue_id;
+    if (name == "a") {
+      consumer_input c;
+      c.type = consumer_type::http_pull;
+      c.dead_letter_queue = "a-dlq";
+      c.settings.max_retries = 1;
+      store->create_consumer("acc", id, c);
+    }
+    return id;
+  };
+  auto setup = [&] {
+    for (const std::string& name : queues) id_of(name);
+  };
+  setup();
+  std::vector<std::string> leases;
+  for (int step = 0; step < 3000; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    std::string q = id_of(queues[static_cast<std::size_t>(pick(0, 2))]);
+    switch (pick(0, 9)) {
+      case 0:
+      case 1:
+      case 2: {
+        std::vector<new_message> batch;
+        for (std::int64_t i = pick(1, 5); i > 0; --i) {
+          batch.push_back(text(std::string(static_cast<std::size_t>(pick(1, 40)), 'x'),
+                               pick(0, 4) == 0 ? std::optional<std::int64_t>(1) : std::nullopt));
+        }
+        store->push("acc", q, batch);
+        break;
+      }
+      case 3:
+      case 4: {
+        for (const leased_message& m : store->pull("acc", q, pick(1, 4), 500).messages) {
+          leases.push_back(m.lease_id);
+        }
+        break;
+      }
+      case 5:
+      case 6: {
+        if (leases.empty()) break;
+        std::string lease = leases[static_cast<std::size_t>(pick(0, leases.size() - 1))];
+        if (pick(0, 1) == 0) {
+          store->ack("acc", q, {lease}, {});
+        } else {
+          store->ack("acc", q, {}, {{lease, pick(0, 1)}});
+        }
+        break;
+      }
+      case 7: {
+        auto rows = store->messages("acc", q);
+        if (pick(0, 5) == 0) {
+          store->purge_queue("acc", q);
+        } else if (!rows.empty()) {
+          store->purge_messages(
+              "acc", q, {message_ref(rows[static_cast<std::size_t>(pick(0, rows.size() - 1))].id)});
+        }
+        break;
+      }
+      case 8:
+        clock.advance_ms(pick(0, 20'000));
+        store->sweep();
+        break;
+      case 9:
+        if (pick(0, 30) == 0) {
+          store->delete_queue("acc", q);
+          setup();
+        }
+        break;
+    }
+    auto counts = db.prepare(
+        "SELECT q.queue_name, q.backlog_count, q.backlog_bytes, "
+        "(SELECT count(*) FROM messages m WHERE m.qkey = q.qkey), "
+        "(SELECT coalesce(sum(size_bytes), 0) FROM messages m WHERE m.qkey = q.qkey) "
+        "FROM queues q");
+    while (counts->step()) {
+      ASSERT_EQ(counts->column_int64(1), counts->column_int64(3)) << counts->column_text(0);
+      ASSERT_EQ(counts->column_int64(2), counts->column_int64(4)) << counts->column_text(0);
+    }
+  }
+  // The mix reached dead-lettering and retention.
+  auto journal = db.prepare("SELECT count(*) FROM events WHERE type = ?1");
+  for (const char* type : {"dead_lettered", "expired", "purged", "queue_deleted"}) {
+    journal->bind(1, std::string_view(type));
+    ASSERT_TRUE(journal->step());
+    EXPECT_GT(journal->column_int64(0), 0) << type;
+    journal->reset();
+  }
+}
 
 // The journal's readers are woken only by what wrote events: reads and
 // sweeps with nothing due write none.
@@ -131,7 +238,7 @@ TEST_F(queue_store_test, queues_belong_to_accounts) {
 
 TEST_F(queue_store_test, empty_queue_reports_zero_oldest) {
   push("q1", text("x"));
-  db.exec("DELETE FROM messages");
+  store->purge_messages("acc", "q1", {message_ref(store->messages("acc", "q1").at(0).id)});
   auto m = store->metrics("acc", "q1");
   EXPECT_EQ(m.backlog_count, 0);
   EXPECT_EQ(m.backlog_bytes, 0);
@@ -142,7 +249,7 @@ TEST_F(queue_store_test, deletes_leave_the_metrics) {
   push("q1", text("aaaa"));
   clock.advance_ms(5);
   push("q1", text("bb"));
-  db.exec("DELETE FROM messages WHERE body = 'aaaa'");
+  store->purge_messages("acc", "q1", {message_ref(store->messages("acc", "q1").at(0).id)});
   auto m = store->metrics("acc", "q1");
   EXPECT_EQ(m.backlog_count, 1);
   EXPECT_EQ(m.backlog_bytes, 2);
@@ -358,6 +465,107 @@ TEST(queue_store_upgrade, messages_delivered_before_lease_history_accept_their_l
   ack_result r = store.ack("acc", "q", {id + "." + std::string(32, 'b')}, {});
   EXPECT_EQ(r.ack_count, 1);
   EXPECT_TRUE(r.warnings.empty());
+}
+
+// Schema 6 names a message's queue by number and stops storing ids: a
+// database of schema 5 keeps every message, in its queue, with its id, its
+// counts and its place in line; new messages get made ids beside them.
+TEST(queue_store_upgrade, compacting_messages_keeps_ids_queues_counts_and_order) {
+  database db = database::open(":memory:");
+  for (const migration& m : embedded_migrations()) {
+    if (m.version <= 5) db.exec(m.sql);
+  }
+  db.exec("PRAGMA user_version = 5");
+  for (const char* q : {"q1", "q2"}) {
+    db.exec(std::string("INSERT INTO queues (account_id, queue_id, queue_name, created_us, "
+                        "modified_us) VALUES ('acc', '") +
+            q + "', '" + q + "', 1, 1)");
+  }
+  auto old_message = [&](const std::string& id, const std::string& q, const std::string& body) {
+    db.exec(
+        "INSERT INTO messages (id, account_id, queue_id, content_type, body, size_bytes, "
+        "timestamp_ms, delay_seconds, visible_at_ms) VALUES ('" +
+        id + "', 'acc', '" + q + "', 'text', '" + body + "', " + std::to_string(body.size()) +
+        ", " + std::to_string(start_ms) + ", 0, 0)");
+  };
+  const std::string a(32, 'a'), b(32, 'b'), c(32, 'c');
+  old_message(a, "q1", "first");
+  old_message(b, "q1", "second");
+  old_message(c, "q2", "other");
+  migrate(db);
+  fake_clock clock(start_us);
+  seeded_random random(1);
+  queue_store store(db, clock, random, {});
+  EXPECT_EQ(store.metrics("acc", "q1").backlog_count, 2);
+  EXPECT_EQ(store.metrics("acc", "q1").backlog_bytes, 11);
+  EXPECT_EQ(store.metrics("acc", "q2").backlog_count, 1);
+  store.push("acc", "q1", std::vector<new_message>{{content_type::text, "third", std::nullopt}});
+  std::vector<message_record> in_q1 = store.messages("acc", "q1");
+  ASSERT_EQ(in_q1.size(), 3u);
+  EXPECT_EQ(in_q1[0].id, a);
+  EXPECT_EQ(in_q1[1].id, b);
+  EXPECT_EQ(in_q1[2].body, "third");
+  EXPECT_NE(in_q1[2].id, a);
+  EXPECT_EQ(store.messages("acc", "q2").at(0).id, c);
+  // Old and new ids alike resolve to their message for purge by ref.
+  purge_refs_result purged =
+      store.purge_messages("acc", "q1", {message_ref(b), message_ref(in_q1[2].id)});
+  EXPECT_EQ(purged.deleted, 2);
+  EXPECT_TRUE(purged.warnings.empty());
+  // An old id in another queue is not this queue's message.
+  EXPECT_EQ(store.purge_messages("acc", "q1", {message_ref(c)}).deleted, 0);
+  EXPECT_EQ(store.metrics("acc", "q1").backlog_count, 1);
+  EXPECT_EQ(store.metrics("acc", "q2").backlog_count, 1);
+}
+
+// A seq is never reused: the same --seed gives the same random tails again
+// after a restart, yet a new message never gets an id an earlier one had.
+TEST(queue_store_ids, ids_never_repeat_when_the_same_seed_runs_again) {
+  database db = database::open(":memory:");
+  migrate(db);
+  fake_clock clock(start_us);
+  store_options lenient;
+  lenient.lenient = true;
+  std::string first;
+  {
+    seeded_random random(7);
+    queue_store store(db, clock, random, lenient);
+    store.push("acc", "q", std::vector<new_message>{{content_type::text, "x", std::nullopt}});
+    first = store.messages("acc", "q").at(0).id;
+    ASSERT_EQ(store.purge_messages("acc", "q", {message_ref(first)}).deleted, 1);
+  }
+  seeded_random random(7);
+  queue_store store(db, clock, random, lenient);
+  store.push("acc", "q", std::vector<new_message>{{content_type::text, "y", std::nullopt}});
+  EXPECT_NE(store.messages("acc", "q").at(0).id, first);
+  // Nor after a reset.
+  store.reset();
+  seeded_random again(7);
+  queue_store after_reset(db, clock, again, lenient);
+  after_reset.push("acc", "q", std::vector<new_message>{{content_type::text, "z", std::nullopt}});
+  EXPECT_NE(after_reset.messages("acc", "q").at(0).id, first);
+}
+
+// A made id names its message in its queue only, and only with its own tail.
+TEST(queue_store_ids, a_made_id_finds_its_message_in_its_queue_only) {
+  database db = database::open(":memory:");
+  migrate(db);
+  fake_clock clock(start_us);
+  seeded_random random(9);
+  store_options lenient;
+  lenient.lenient = true;
+  queue_store store(db, clock, random, lenient);
+  store.push("acc", "q1", std::vector<new_message>{{content_type::text, "x", std::nullopt}});
+  store.push("acc", "q2", std::vector<new_message>{{content_type::text, "y", std::nullopt}});
+  std::string id = store.messages("acc", "q1").at(0).id;
+  auto parts = parse_message_id(id);
+  ASSERT_TRUE(parts);
+  // The same seq with another tail, and the id in the other queue: not found.
+  std::string forged = message_id(parts->seq, parts->id_tail ^ 1);
+  purge_refs_result r = store.purge_messages("acc", "q1", {message_ref(forged)});
+  EXPECT_EQ(r.deleted, 0);
+  EXPECT_EQ(store.purge_messages("acc", "q2", {message_ref(id)}).deleted, 0);
+  EXPECT_EQ(store.purge_messages("acc", "q1", {message_ref(id)}).deleted, 1);
 }
 
 // A declared queue is the one its name means from an account's first use
