@@ -199,6 +199,46 @@ struct http_server::impl {
     co_await linger(conn.stream, linger_bytes, linger_time);
   }
 
+  // Feeds the parser the bytes already in buffer, as Beast's reads would
+  // first: up to the end of the header section while it is not done, then
+  // the body. Returns true when that settled the step without reading: the
+  // header (or the whole message) is done, or the bytes are an error (ec;
+  // n: the bytes the parser took). False: the parser needs bytes still to
+  // come, and nothing was taken from the buffer that a read would not take.
+  static bool parse_buffered(http::request_parser<http::string_body>& parser,
+                             beast::flat_buffer& buffer, boost::system::error_code& ec,
+                             std::size_t& n) {
+    bool header = !parser.is_header_done();
+    if (header) {
+      // Only a whole header section: the parser takes it in one step, or
+      // the bytes stay for Beast's read, which counts them all in n.
+      std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (held.find("\r\n\r\n") == std::string_view::npos) return false;
+    }
+    std::size_t used = 0;
+    while (buffer.size() > 0) {
+      boost::system::error_code pec;
+      std::size_t step = parser.put(buffer.data(), pec);
+      buffer.consume(step);
+      used += step;
+      if (pec == http::error::need_more) break;
+      if (pec) {
+        ec = pec;
+        n = used;
+        return true;
+      }
+      if (header ? parser.is_header_done() : parser.is_done()) {
+        ec = {};
+        n = used;
+        return true;
+      }
+      if (step == 0) break;
+    }
+    // A body's bytes that came with the header stay taken (the parser has
+    // them); Beast's read goes on from there.
+    return false;
+  }
+
   asio::awaitable<void> serve_requests(connection& conn) {
     beast::flat_buffer buffer(max_read_buffer);
     std::string remote;
@@ -228,8 +268,12 @@ struct http_server::impl {
       conn.busy = true;
       auto started = std::chrono::steady_clock::now();
       conn.stream.expires_after(limits.request_timeout);
-      std::tie(ec, n) = co_await http::async_read_header(conn.stream, buffer, parser,
-                                                         asio::as_tuple(asio::use_awaitable));
+      // Most requests arrive whole: parse what is buffered, and read more
+      // (through Beast's composed reads) only when the parser needs it.
+      if (!parse_buffered(parser, buffer, ec, n)) {
+        std::tie(ec, n) = co_await http::async_read_header(conn.stream, buffer, parser,
+                                                           asio::as_tuple(asio::use_awaitable));
+      }
       // n: the bytes of the start line and header section, as they came.
       if (!ec && n > limits.header_bytes) ec = http::error::header_limit;
       if (ec && ec != http::error::body_limit) {
@@ -281,7 +325,7 @@ struct http_server::impl {
             co_await http::async_write(conn.stream, go_on, asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
       }
-      if (!parser.is_done()) {
+      if (!parser.is_done() && !parse_buffered(parser, buffer, ec, n)) {
         std::tie(ec, n) = co_await http::async_read(conn.stream, buffer, parser,
                                                     asio::as_tuple(asio::use_awaitable));
       }
