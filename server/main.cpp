@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
   // A log reader that goes away (a closed terminal, `| head`) must not kill
   // the server: its writes fail with EPIPE instead, and are counted.
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so that every thread blocks SIGINT and SIGTERM
+  // and the server reads them (server/http/server.hpp). One sent during
+  // start-up waits until the server listens, then stops it.
+  block_stop_signals();
   logger log(settings.level, settings.format);
   // --clock manual: a clock that stands still until POST /_flareq/clock.
   storage::system_clock system_time;

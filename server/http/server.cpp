@@ -10,8 +10,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,12 +20,17 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 #include <vector>
+
+#include <sys/signalfd.h>
 
 #include "server/http/wire.hpp"
 #include "server/log.hpp"
@@ -38,6 +43,14 @@ using tcp = asio::ip::tcp;
 using namespace wire;
 
 namespace {
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
 
 // One connection. Its members are touched only on its strand, but for
 // `stream`'s cancellation, which stop() also posts to that strand.
@@ -84,7 +97,8 @@ struct http_server::impl {
   // which stop() posts to.
   asio::strand<asio::io_context::executor_type> strand;
   tcp::acceptor acceptor;
-  asio::signal_set signals;
+  asio::posix::stream_descriptor signals;  // a signalfd, when signals are handled
+  signalfd_siginfo signal_read{};          // what the pending read fills
   asio::steady_timer backoff;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
@@ -402,20 +416,22 @@ struct http_server::impl {
 
   // On the strand.
   void arm_signals() {
-    signals.async_wait([this](const boost::system::error_code& ec, int signal) {
-      if (ec) return;
-      if (!stopping.load()) {
-        log.write(log_level::info, "signal " + std::to_string(signal) + ": stopping");
-        begin_stop();
-        // A second signal stops at once. begin_stop(), or the last
-        // connection to end, disarms the set (after this handler: same strand).
-        arm_signals();
-      } else {
-        log.write(log_level::info,
-                  "signal " + std::to_string(signal) + " again: closing every connection now");
-        close_all();
-      }
-    });
+    signals.async_read_some(
+        asio::buffer(&signal_read, sizeof signal_read),
+        [this](const boost::system::error_code& ec, std::size_t bytes) {
+          if (ec || bytes != sizeof signal_read) return;
+          std::string signal = std::to_string(signal_read.ssi_signo);
+          if (!stopping.load()) {
+            log.write(log_level::info, "signal " + signal + ": stopping");
+            begin_stop();
+            // A second signal stops at once. begin_stop(), or the last
+            // connection to end, disarms the read (after this handler: same strand).
+            arm_signals();
+          } else {
+            log.write(log_level::info, "signal " + signal + " again: closing every connection now");
+            close_all();
+          }
+        });
   }
 
   void begin_stop() {
@@ -449,6 +465,11 @@ struct http_server::impl {
   }
 };
 
+void block_stop_signals() {
+  sigset_t stop_set = stop_signal_set();
+  pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
+}
+
 http_server::http_server(http_handler& handler, const logger& log, http_limits limits)
     : impl_(std::make_unique<impl>(handler, log, limits)) {}
 
@@ -463,8 +484,15 @@ std::uint16_t http_server::start(listening_socket& socket, int threads, bool han
   socket.fd_ = -1;
   std::uint16_t bound = socket.port_;
   if (handle_signals) {
-    impl_->signals.add(SIGINT);
-    impl_->signals.add(SIGTERM);
+    sigset_t stop_set = stop_signal_set();
+    sigset_t blocked;
+    pthread_sigmask(SIG_BLOCK, nullptr, &blocked);
+    if (sigismember(&blocked, SIGINT) != 1 || sigismember(&blocked, SIGTERM) != 1) {
+      throw std::logic_error("http_server: handle_signals without block_stop_signals()");
+    }
+    int fd = ::signalfd(-1, &stop_set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+    impl_->signals.assign(fd);
     asio::post(impl_->strand, [this] { impl_->arm_signals(); });
   }
   asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);

@@ -9,6 +9,12 @@
 // threads end when the last connection has. A second signal closes every
 // connection at once, requests in flight or not.
 //
+// Signals: the process blocks SIGINT and SIGTERM in every thread
+// (block_stop_signals(), before any thread starts) and the I/O threads read
+// them from a signalfd. No signal handler ever runs, so no thread is
+// interrupted, and a signal sent before the server listens waits, pending,
+// until it does.
+//
 // HTTP/1.1 as RFC 9110 and 9112 say: only the header section carries
 // credentials (trailers are dropped), a Transfer-Encoding other than a lone
 // "chunked" or one beside Content-Length is 400 and close, every framing
@@ -70,6 +76,11 @@ class listening_socket {
   std::uint16_t port_ = 0;
 };
 
+// Blocks SIGINT and SIGTERM in the calling thread, and so in every thread
+// it starts afterwards. main() calls it before anything starts a thread;
+// start(..., handle_signals = true) requires it.
+void block_stop_signals();
+
 class http_server {
  public:
   // The references must outlive the server.
@@ -80,7 +91,8 @@ class http_server {
 
   // Takes over the listening socket and starts the I/O threads. Returns the
   // bound port. Raises the open-file limit towards max_connections and
-  // warns when it cannot.
+  // warns when it cannot. With handle_signals, the calling thread must have
+  // called block_stop_signals() (std::logic_error if not).
   std::uint16_t start(listening_socket& socket, int threads, bool handle_signals);
 
   // Begins a graceful stop; safe from any thread, and more than once.
