@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <pwd.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -30,9 +31,28 @@ std::string current_user() {
   return name;
 }
 
+// The file itself (a bind mount of one file), else the nearest existing
+// folder at or above its own, when that is on a file system mounted
+// read-only (a volume mounted with :ro, say); else empty.
+std::string read_only_mount(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path file = std::filesystem::absolute(path, ec);
+  if (ec) return {};
+  std::filesystem::path at = std::filesystem::exists(file, ec) ? file : file.parent_path();
+  while (!at.empty() && !std::filesystem::exists(at, ec) && at != at.root_path()) {
+    at = at.parent_path();
+  }
+  struct statvfs fs {};
+  if (::statvfs(at.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) return at.string();
+  return {};
+}
+
 }  // namespace
 
 std::string write_access_hint(const std::string& path) {
+  if (std::string folder = read_only_mount(path); !folder.empty()) {
+    return folder + " is on a file system mounted read-only: mount it read-write";
+  }
   return current_user() + " must be able to write " + path +
          ", its -wal and -shm files, and its folder";
 }
@@ -149,9 +169,13 @@ database database::open(const std::string& path, const database_options& options
   // SQLITE_OPEN_READWRITE falls back to read-only when the file cannot be
   // written: every write would fail later, so refuse to start instead.
   if (sqlite3_db_readonly(raw, "main") == 1) {
-    throw database_error(SQLITE_READONLY, "the file " + path + " is read-only for " +
-                                              current_user() +
-                                              ": give that user write access to it and its folder");
+    std::string folder = read_only_mount(path);
+    throw database_error(SQLITE_READONLY,
+                         folder.empty()
+                             ? "the file " + path + " is read-only for " + current_user() +
+                                   ": give that user write access to it and its folder"
+                             : "the file " + path + " is read-only: " + folder +
+                                   " is on a file system mounted read-only; mount it read-write");
   }
   database db(std::move(handle), path);
   db.busy_timeout_ms_ = options.busy_timeout_ms;
