@@ -169,13 +169,8 @@ database database::open(const std::string& path, const database_options& options
   // SQLITE_OPEN_READWRITE falls back to read-only when the file cannot be
   // written: every write would fail later, so refuse to start instead.
   if (sqlite3_db_readonly(raw, "main") == 1) {
-    std::string folder = read_only_mount(path);
     throw database_error(SQLITE_READONLY,
-                         folder.empty()
-                             ? "the file " + path + " is read-only for " + current_user() +
-                                   ": give that user write access to it and its folder"
-                             : "the file " + path + " is read-only: " + folder +
-                                   " is on a file system mounted read-only; mount it read-write");
+                         "the file " + path + " is read-only: " + write_access_hint(path));
   }
   database db(std::move(handle), path);
   db.busy_timeout_ms_ = options.busy_timeout_ms;

@@ -329,7 +329,7 @@ TEST(durability, a_read_only_database_file_stops_start_up_with_exit_2) {
   process p(binary, args);
   EXPECT_EQ(p.wait(), 2) << p.output();
   std::string out = p.output();
-  EXPECT_NE(out.find("the file " + db + " is read-only for "), std::string::npos) << out;
+  EXPECT_NE(out.find("the file " + db + " is read-only: "), std::string::npos) << out;
   EXPECT_NE(out.find(user), std::string::npos) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
   if (geteuid() != 0) return;
