@@ -31,19 +31,24 @@ std::string current_user() {
   return name;
 }
 
-// The file itself (a bind mount of one file), else the nearest existing
-// folder at or above its own, when that is on a file system mounted
-// read-only (a volume mounted with :ro, say); else empty.
+// The first of the file itself (a bind mount of one file) and the nearest
+// existing folder at or above its own (where SQLite makes the -wal and -shm
+// files) that is on a file system mounted read-only (a volume mounted with
+// :ro, say); else empty.
 std::string read_only_mount(const std::string& path) {
   std::error_code ec;
   std::filesystem::path file = std::filesystem::absolute(path, ec);
   if (ec) return {};
-  std::filesystem::path at = std::filesystem::exists(file, ec) ? file : file.parent_path();
+  auto read_only = [](const std::filesystem::path& at) {
+    struct statvfs fs {};
+    return ::statvfs(at.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
+  };
+  if (std::filesystem::exists(file, ec) && read_only(file)) return file.string();
+  std::filesystem::path at = file.parent_path();
   while (!at.empty() && !std::filesystem::exists(at, ec) && at != at.root_path()) {
     at = at.parent_path();
   }
-  struct statvfs fs {};
-  if (::statvfs(at.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) return at.string();
+  if (read_only(at)) return at.string();
   return {};
 }
 
@@ -144,8 +149,9 @@ database database::open(const std::string& path, const database_options& options
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) {
-      throw database_error(SQLITE_CANTOPEN,
-                           "cannot create folder " + parent.string() + ": " + ec.message());
+      throw database_error(SQLITE_CANTOPEN, "cannot create folder " + parent.string() + ": " +
+                                                ec.message() + " (" + write_access_hint(path) +
+                                                ")");
     }
   }
   // Before SQLite's first use: no memory statistics. Keeping them takes a

@@ -2,9 +2,13 @@
 // go on, and writes work again once space is freed; a database file that
 // cannot be used stops start-up with exit code 2 and is left untouched.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <boost/json/value.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -236,6 +240,57 @@ TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {
   EXPECT_EQ(after, junk_text);
   EXPECT_FALSE(std::filesystem::exists(junk + "-wal"));
   EXPECT_FALSE(std::filesystem::exists(junk + "-shm"));
+}
+
+// A database on a file system mounted read-only (a container's volume
+// mounted with :ro) stops start-up with exit 2, naming the read-only mount,
+// whether the file is there or not, and when the file itself is writable
+// (bound read-write) but its folder, where the -wal and -shm go, is not.
+// Needs mount(2): root, where the machine lets it mount; skipped otherwise.
+TEST(storage_faults, a_database_on_a_read_only_mount_is_named_as_such) {
+  temp_dir dir;
+  const std::string ro = dir.file("ro"), spare = dir.file("spare");
+  std::filesystem::create_directory(ro);
+  std::filesystem::create_directory(spare);
+  if (::mount("tmpfs", ro.c_str(), "tmpfs", 0, "size=4m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct unmount {
+    std::vector<std::string> points;
+    ~unmount() {
+      for (auto it = points.rbegin(); it != points.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+    }
+  } mounted{{ro}};
+  // A database with a message, on the tmpfs; and one in a writable folder,
+  // bound over a file of the same folder.
+  for (const std::string& path : {ro + "/there.db", spare + "/bound.db"}) {
+    test_server server([&](config& c) {
+      c.db = path;
+      c.lenient = true;
+    });
+    http_client client(server.port());
+    ASSERT_EQ(client.post(base + "/q/messages", R"({"body":"kept"})").status, 200u);
+  }
+  {
+    std::FILE* f = std::fopen((ro + "/bound.db").c_str(), "w");
+    std::fclose(f);
+  }
+  ASSERT_EQ(
+      ::mount((spare + "/bound.db").c_str(), (ro + "/bound.db").c_str(), nullptr, MS_BIND, nullptr),
+      0)
+      << std::strerror(errno);
+  mounted.points.push_back(ro + "/bound.db");
+  ASSERT_EQ(::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0)
+      << std::strerror(errno);
+  for (const std::string& path :
+       {ro + "/there.db", ro + "/missing.db", ro + "/sub/missing.db", ro + "/bound.db"}) {
+    process p(flareq_binary(), {"--lenient", "--port", "0", "--db", path});
+    EXPECT_EQ(p.wait(), 2) << path << "\n" << p.output();
+    EXPECT_NE(p.output().find(" is on a file system mounted read-only"), std::string::npos)
+        << path << "\n"
+        << p.output();
+    EXPECT_EQ(p.output().find("listening"), std::string::npos) << p.output();
+  }
 }
 
 }  // namespace
