@@ -404,7 +404,8 @@ std::string help_text() {
          "Test harness (README, \"Testing with flareq\"): /_flareq/clock, /_flareq/snapshots,\n"
          "/_flareq/faults, /_flareq/events and /_flareq/events/stream.\n"
          "SIGINT or SIGTERM: stop accepting, finish requests in flight, checkpoint and close\n"
-         "the database; a second signal closes every connection at once.\n"
+         "the database; a second signal closes every connection at once. A signal sent\n"
+         "during start-up (a migration, say) stops flareq as soon as it listens.\n"
          "Exit codes: 0 after a clean stop; 2 for bad options, a port in use, or a database\n"
          "that cannot be opened or written; 1 for anything else (a database that could not\n"
          "be closed cleanly, or whose file went away while flareq ran).\n";

@@ -93,7 +93,7 @@ struct http_server::impl {
   mutable std::mutex mutex;
   std::unordered_set<std::shared_ptr<connection>> connections;  // guarded by mutex
   asio::io_context ioc;
-  // The acceptor, the signal set and the back-off timer live on one strand,
+  // The acceptor, the signalfd and the back-off timer live on one strand,
   // which stop() posts to.
   asio::strand<asio::io_context::executor_type> strand;
   tcp::acceptor acceptor;
