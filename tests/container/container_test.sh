@@ -38,8 +38,12 @@ else
   # Whether buildah can keep containers here at all (its storage driver on
   # this file system): if not, no image can be built, which is the machine's
   # limit, not the image's.
-  if ! probe=$(buildah from scratch 2>&1) || ! buildah mount "$probe" >/dev/null 2>&1; then
+  if ! probe=$(buildah from scratch 2>&1); then
     echo "SKIPPED: buildah cannot keep containers on this machine: $probe"
+    exit 77
+  fi
+  if ! why=$(buildah mount "$probe" 2>&1); then
+    echo "SKIPPED: buildah cannot mount a container on this machine: $why"
     buildah rm "$probe" >/dev/null 2>&1 || true
     exit 77
   fi
@@ -74,11 +78,13 @@ cleanup() {
     if [ "$engine" = docker ]; then docker rm -f "$c" >/dev/null 2>&1 || true; else buildah rm "$c" >/dev/null 2>&1 || true; fi
   done
   # The image itself: each run builds it anew, and keeps no copy behind.
-  if [ "$engine" = docker ]; then docker rmi "$tag" >/dev/null 2>&1 || true; else buildah rmi "$tag" >/dev/null 2>&1 || true; fi
+  if [ "$engine" = docker ]; then docker rmi -f "$tag" >/dev/null 2>&1 || true; else buildah rmi "$tag" >/dev/null 2>&1 || true; fi
   rm -rf "$data" "$log"
 }
 trap cleanup EXIT
-chown "$uid:$uid" "$data"
+# /data as the image's user finds it: its own (only root can give it away;
+# a docker user who is not root lends the folder to everyone instead).
+if [ "$(id -u)" -eq 0 ]; then chown "$uid:$uid" "$data"; else chmod 0777 "$data"; fi
 
 # --- the image -------------------------------------------------------------
 started=$SECONDS
@@ -218,7 +224,7 @@ start 1
 healthy
 ok "started on port $port; the image's HEALTHCHECK passed"
 if [ "$engine" = docker ]; then
-  running_uid=$(docker top "$name" -eo uid,comm | awk '$2 == "flareq" {print $1}')
+  running_uid=$(docker top "$name" -eo pid,uid,comm | awk '$3 == "flareq" {print $2}')
 else
   running_uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 fi
@@ -239,7 +245,11 @@ ok "started again on the same /data; stopped again with exit code 0"
 
 code=0
 if [ "$engine" = docker ]; then
-  timeout 60 docker run --rm -v "$data:/data:ro" "$tag" >"$log" 2>&1 || code=$?
+  # Named, so that the clean-up removes it should it hang (timeout stops
+  # only the client).
+  containers+=("flareq-test-$$-ro")
+  timeout 60 docker run --rm --name "flareq-test-$$-ro" -v "$data:/data:ro" "$tag" >"$log" 2>&1 ||
+    code=$?
 else
   timeout -k 5 60 buildah run --isolation chroot -v "$data:/data:ro" "$ctr" -- flareq --host 127.0.0.1 --port 0 \
     >"$log" 2>&1 || code=$?
