@@ -3,10 +3,12 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <mutex>
 #include <utility>
@@ -37,7 +39,9 @@ std::string current_user() {
 // :ro, say); else empty.
 std::string read_only_mount(const std::string& path) {
   std::error_code ec;
-  std::filesystem::path file = std::filesystem::absolute(path, ec);
+  // Where SQLite works: symbolic links followed, `..` resolved.
+  std::filesystem::path file =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
   if (ec) return {};
   auto read_only = [](const std::filesystem::path& at) {
     struct statvfs fs {};
@@ -50,6 +54,28 @@ std::string read_only_mount(const std::string& path) {
   }
   if (read_only(at)) return at.string();
   return {};
+}
+
+// The errors of a file system call that access (permissions, a read-only
+// mount) explains.
+bool is_access_errno(int error) {
+  return error == EACCES || error == EPERM || error == EROFS;
+}
+
+// Whether access explains a file SQLite could not open: a read-only mount,
+// or a file or folder this process may not write (SQLite keeps no errno
+// of a failed open to tell).
+bool access_explains(const std::string& path) {
+  if (!read_only_mount(path).empty()) return true;
+  std::error_code ec;
+  std::filesystem::path file =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  if (ec) return false;
+  auto cannot_write = [](const std::filesystem::path& at, int mode) {
+    return ::faccessat(AT_FDCWD, at.c_str(), mode, AT_EACCESS) != 0 && is_access_errno(errno);
+  };
+  if (std::filesystem::exists(file, ec) && cannot_write(file, W_OK)) return true;
+  return cannot_write(file.parent_path(), W_OK | X_OK);
 }
 
 }  // namespace
@@ -149,9 +175,9 @@ database database::open(const std::string& path, const database_options& options
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) {
-      throw database_error(SQLITE_CANTOPEN, "cannot create folder " + parent.string() + ": " +
-                                                ec.message() + " (" + write_access_hint(path) +
-                                                ")");
+      std::string message = "cannot create folder " + parent.string() + ": " + ec.message();
+      if (is_access_errno(ec.value())) message += " (" + write_access_hint(path) + ")";
+      throw database_error(SQLITE_CANTOPEN, message);
     }
   }
   // Before SQLite's first use: no memory statistics. Keeping them takes a
@@ -168,7 +194,10 @@ database database::open(const std::string& path, const database_options& options
   if (rc != SQLITE_OK) {
     std::string message =
         "open " + path + ": " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
-    if (is_access_error(rc)) message += " (" + write_access_hint(path) + ")";
+    // A file SQLite cannot open for another reason (a folder, a name too
+    // long, a dangling link) gets no hint about access.
+    bool access = (rc & 0xff) == SQLITE_CANTOPEN ? access_explains(path) : is_access_error(rc);
+    if (access) message += " (" + write_access_hint(path) + ")";
     throw database_error(raw != nullptr ? sqlite3_extended_errcode(raw) : rc, message);
   }
   sqlite3_extended_result_codes(raw, 1);

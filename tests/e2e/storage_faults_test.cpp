@@ -2,6 +2,7 @@
 // go on, and writes work again once space is freed; a database file that
 // cannot be used stops start-up with exit code 2 and is left untouched.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/mount.h>
 
 #include <algorithm>
@@ -247,7 +248,13 @@ TEST(storage_faults, unusable_database_files_stop_start_up_with_exit_2) {
 // whether the file is there or not, and when the file itself is writable
 // (bound read-write) but its folder, where the -wal and -shm go, is not.
 // Needs mount(2): root, where the machine lets it mount; skipped otherwise.
+// The mounts are made in a mount namespace of this test's process (and of
+// the servers it starts), so they end with it, however it ends.
 TEST(storage_faults, a_database_on_a_read_only_mount_is_named_as_such) {
+  if (::unshare(CLONE_NEWNS) != 0 ||
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    GTEST_SKIP() << "cannot make a mount namespace here: " << std::strerror(errno);
+  }
   temp_dir dir;
   const std::string ro = dir.file("ro"), spare = dir.file("spare");
   std::filesystem::create_directory(ro);
@@ -273,6 +280,7 @@ TEST(storage_faults, a_database_on_a_read_only_mount_is_named_as_such) {
   }
   {
     std::FILE* f = std::fopen((ro + "/bound.db").c_str(), "w");
+    ASSERT_NE(f, nullptr) << std::strerror(errno);
     std::fclose(f);
   }
   ASSERT_EQ(
