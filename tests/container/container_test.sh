@@ -38,10 +38,12 @@ else
   # Whether buildah can keep containers here at all (its storage driver on
   # this file system): if not, no image can be built, which is the machine's
   # limit, not the image's.
-  if ! probe=$(buildah from scratch 2>&1); then
-    echo "SKIPPED: buildah cannot keep containers on this machine: $probe"
+  if ! probe=$(buildah from scratch 2>/tmp/flareq-probe.$$); then
+    echo "SKIPPED: buildah cannot keep containers on this machine: $(cat /tmp/flareq-probe.$$)"
+    rm -f /tmp/flareq-probe.$$
     exit 77
   fi
+  rm -f /tmp/flareq-probe.$$
   if ! why=$(buildah mount "$probe" 2>&1); then
     echo "SKIPPED: buildah cannot mount a container on this machine: $why"
     buildah rm "$probe" >/dev/null 2>&1 || true
