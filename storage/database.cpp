@@ -33,16 +33,23 @@ std::string current_user() {
   return name;
 }
 
+// The path as SQLite works on it: absolute, symbolic links followed, `..`
+// resolved; empty when it cannot be told.
+std::filesystem::path resolved(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path file =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  return ec ? std::filesystem::path() : file;
+}
+
 // The first of the file itself (a bind mount of one file) and the nearest
 // existing folder at or above its own (where SQLite makes the -wal and -shm
 // files) that is on a file system mounted read-only (a volume mounted with
 // :ro, say); else empty.
 std::string read_only_mount(const std::string& path) {
+  std::filesystem::path file = resolved(path);
+  if (file.empty()) return {};
   std::error_code ec;
-  // Where SQLite works: symbolic links followed, `..` resolved.
-  std::filesystem::path file =
-      std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
-  if (ec) return {};
   auto read_only = [](const std::filesystem::path& at) {
     struct statvfs fs {};
     return ::statvfs(at.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
@@ -67,13 +74,12 @@ bool is_access_errno(int error) {
 // of a failed open to tell).
 bool access_explains(const std::string& path) {
   if (!read_only_mount(path).empty()) return true;
-  std::error_code ec;
-  std::filesystem::path file =
-      std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
-  if (ec) return false;
+  std::filesystem::path file = resolved(path);
+  if (file.empty()) return false;
   auto cannot_write = [](const std::filesystem::path& at, int mode) {
     return ::faccessat(AT_FDCWD, at.c_str(), mode, AT_EACCESS) != 0 && is_access_errno(errno);
   };
+  std::error_code ec;
   if (std::filesystem::exists(file, ec) && cannot_write(file, W_OK)) return true;
   return cannot_write(file.parent_path(), W_OK | X_OK);
 }

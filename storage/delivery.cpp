@@ -126,12 +126,13 @@ queue_metrics queue_store::push(std::string_view account_id, std::string_view qu
   for (const new_message& m : messages) {
     std::int64_t delay = m.delay_seconds.value_or(queue.settings.delivery_delay);
     std::int64_t tail = random_id_tail(random_);
-    pushed_bytes += message_size(m.body);
+    std::int64_t size = message_size(m.body);
+    pushed_bytes += size;
     insert->bind(1, queue.key)
         .bind(2, tail)
         .bind(3, to_string(m.type))
         .bind(4, m.body)
-        .bind(5, message_size(m.body))
+        .bind(5, size)
         .bind(6, now_ms)
         .bind(7, delay)
         .bind(8, now_ms + delay * 1000);

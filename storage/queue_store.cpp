@@ -269,24 +269,20 @@ void queue_store::delete_queue(std::string_view account_id, std::string_view que
 }
 
 queue_record queue_store::purge_queue(std::string_view account_id, std::string_view queue_id) {
-  require_queue(account_id, queue_id);
-  auto del = db_.prepare("DELETE FROM messages WHERE qkey = " FLAREQ_QKEY("?1", "?2"));
-  del->bind(1, account_id).bind(2, queue_id);
+  queue_record queue = require_queue(account_id, queue_id);
+  auto del = db_.prepare("DELETE FROM messages WHERE qkey = ?1");
+  del->bind(1, queue.key);
   del->run();
   std::int64_t deleted = db_.changes();
-  auto empty = db_.prepare(
-      "UPDATE queues SET backlog_count = 0, backlog_bytes = 0 "
-      "WHERE account_id = ?1 AND queue_id = ?2");
-  empty->bind(1, account_id).bind(2, queue_id);
-  empty->run();
   record({.at_ms = clock_.now_ms(),
           .type = event_type::purged,
           .account_id = std::string(account_id),
           .queue_id = std::string(queue_id),
           .count = deleted});
   auto mark = db_.prepare(
-      "UPDATE queues SET purge_started_us = ?3 WHERE account_id = ?1 AND queue_id = ?2");
-  mark->bind(1, account_id).bind(2, queue_id).bind(3, clock_.now_us());
+      "UPDATE queues SET backlog_count = 0, backlog_bytes = 0, purge_started_us = ?2 "
+      "WHERE qkey = ?1");
+  mark->bind(1, queue.key).bind(2, clock_.now_us());
   mark->run();
   return require_queue(account_id, queue_id);
 }
